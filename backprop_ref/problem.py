@@ -2,7 +2,9 @@
 
 This module holds no solution to the exercises: it is what the student is given (the data and the
 models) and what anyone can derive on paper (the optima). The reference solution, the grader and the
-benchmarks all draw their data from here, so every one of them sees the same problem.
+notebook all draw their data from here, so every one of them sees the same problem. It ships to students
+as `backprop_problem.py` (a symlink in `source/backprop/`, copied as a file into `release/`), so it
+imports nothing but NumPy.
 """
 from __future__ import annotations
 
