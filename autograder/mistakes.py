@@ -1,0 +1,110 @@
+"""Typical mistakes, as submissions with a known outcome: which items they lose and what the grader says.
+
+Each mistake replaces whole solution cells. `loses` is every test item it must score 0 on (all other
+items keep their points); `says` is a phrase the failing check's message must contain. The demo class,
+the tests and the benchmarks all grade these.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Mistake:
+    name: str
+    description: str
+    answers: dict[str, str]
+    loses: frozenset[str]
+    says: dict[str, str] = field(default_factory=dict)  # test item -> phrase its failure message holds
+
+
+def _step(problem: str, body: str) -> str:
+    return f"def {problem}_train_step(A, x, y, optimizer):\n{body}"
+
+
+MISTAKES = [
+    Mistake(
+        "l1_loss", "regression loss: mean absolute error instead of mean squared error",
+        {"regression_loss": "def regression_loss(y_pred, y_true):\n    return tf.reduce_mean(tf.abs(y_pred - y_true))"},
+        frozenset({"test_regression_loss", "test_train_regression_converges"}),
+        {"test_regression_loss": "L1 loss"},
+    ),
+    Mistake(
+        "tf_nn_l2_loss", "regression loss: tf.nn.l2_loss (half the sum of squares)",
+        {"regression_loss": "def regression_loss(y_pred, y_true):\n    return tf.nn.l2_loss(y_pred - y_true)"},
+        frozenset({"test_regression_loss", "test_train_regression_converges"}),
+        {"test_regression_loss": "tf.nn.l2_loss"},
+    ),
+    Mistake(
+        "numpy_loss", "regression loss computed in NumPy: no gradient reaches A, and the student's own step and "
+        "loop cannot run with it, so their visible tests fail too",
+        {"regression_loss": "def regression_loss(y_pred, y_true):\n    return np.mean((np.asarray(y_pred) - y_true) ** 2)"},
+        frozenset({"test_regression_loss", "test_regression_train_step", "test_train_regression",
+                   "test_train_regression_converges"}),
+        {"test_regression_loss": "no gradient reaches A"},
+    ),
+    Mistake(
+        "momentum", "regression optimizer: SGD with momentum 0.9",
+        {"make_regression_optimizer":
+            "def make_regression_optimizer():\n    return tf.keras.optimizers.SGD(learning_rate=0.02, momentum=0.9)"},
+        frozenset({"test_make_regression_optimizer", "test_train_regression_converges"}),
+        {"test_make_regression_optimizer": "momentum"},
+    ),
+    Mistake(
+        "gradient_ascent", "regression step: A moved up the gradient",
+        {"regression_train_step": _step("regression", (
+            "    with tf.GradientTape() as tape:\n"
+            "        loss = regression_loss(regression_model(x, A), y)\n"
+            "    A.assign_add(0.02 * tape.gradient(loss, A))\n"
+            "    return loss"))},
+        frozenset({"test_regression_train_step", "test_train_regression_converges"}),
+        {"test_regression_train_step": "gradient ascent"},
+    ),
+    Mistake(
+        "hard_coded_history", "regression loop: returns 10.0 for every step without training",
+        {"train_regression":
+            "def train_regression(x_vals, y_vals, A, optimizer, indices):\n    return [10.0] * len(indices)"},
+        frozenset({"test_train_regression", "test_train_regression_converges"}),
+        {"test_train_regression": "never trained"},
+    ),
+    Mistake(
+        "swapped_labels_logits", "classification loss: sigmoid_cross_entropy_with_logits called positionally",
+        {"classification_loss": ("def classification_loss(logits, labels):\n"
+                                 "    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(logits, labels))")},
+        frozenset({"test_classification_loss", "test_train_classification_converges"}),
+        {"test_classification_loss": "labels and logits swapped"},
+    ),
+    Mistake(
+        "regression_learning_rate", "classification optimizer: the regression example's learning rate 0.02",
+        {"make_classification_optimizer":
+            "def make_classification_optimizer():\n    return tf.keras.optimizers.SGD(learning_rate=0.02)"},
+        frozenset({"test_make_classification_optimizer", "test_train_classification_converges"}),
+        {"test_make_classification_optimizer": "learning rate 0.02, the regression example's"},
+    ),
+    Mistake(
+        "indices_ignored", "classification loop: steps through samples 0, 1, 2, ... instead of the indices",
+        {"train_classification": (
+            "def train_classification(x_vals, y_vals, A, optimizer, indices):\n"
+            "    history = []\n"
+            "    for t in range(len(indices)):\n"
+            "        i = t % len(x_vals)\n"
+            "        classification_train_step(A, x_vals[i:i+1], y_vals[i:i+1], optimizer)\n"
+            "        history.append(float(A.numpy()[0]))\n"
+            "    return history")},
+        frozenset({"test_train_classification", "test_train_classification_converges"}),
+        {"test_train_classification": "indices are ignored"},
+    ),
+    Mistake(
+        "threshold_logit", "predict: the logit x + A compared with 0.5",
+        {"predict": "def predict(x_vals, A):\n    return (classification_model(x_vals, A).numpy() >= 0.5).astype(int)"},
+        frozenset({"test_predict"}),
+        {"test_predict": "logit x + A was compared with 0.5"},
+    ),
+    Mistake(
+        "threshold_x", "predict: ignores A and thresholds x at 1 (the known answer)",
+        {"predict": "def predict(x_vals, A):\n    return (np.asarray(x_vals) >= 1.0).astype(int)"},
+        frozenset({"test_predict"}),
+        {"test_predict": "A is ignored"},
+    ),
+]
+BY_NAME = {m.name: m for m in MISTAKES}

@@ -1,0 +1,88 @@
+"""Submissions made from answers: the release notebook with its solution cells filled in.
+
+An answer set maps a solution cell's grade_id to that cell's new source. The reference answers are the
+source notebook's solutions with nbgrader's markers removed; a mistake replaces one or more of them.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+ASSIGNMENT = "backprop"
+NOTEBOOK = "backprop.ipynb"
+_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+def course_root() -> Path:
+    """The course directory this package belongs to (the repository root)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def source_notebook(root: Path | None = None) -> NotebookNode:
+    return nbformat.read(str((root or course_root()) / "source" / ASSIGNMENT / NOTEBOOK), as_version=4)
+
+
+def release_notebook(root: Path | None = None) -> NotebookNode:
+    return nbformat.read(str((root or course_root()) / "release" / ASSIGNMENT / NOTEBOOK), as_version=4)
+
+
+def grade_id(cell: NotebookNode) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def is_solution(cell: NotebookNode) -> bool:
+    return bool(cell.metadata.get("nbgrader", {}).get("solution"))
+
+
+def reference_answers(root: Path | None = None) -> dict[str, str]:
+    """The source notebook's solution cells, markers removed."""
+    return {
+        grade_id(cell): "\n".join(line for line in cell.source.split("\n") if line.strip() not in _MARKERS)
+        for cell in source_notebook(root).cells
+        if is_solution(cell)
+    }
+
+
+def fill(notebook: NotebookNode, answers: dict[str, str]) -> NotebookNode:
+    """A copy of `notebook` whose solution cells named in `answers` hold those answers."""
+    unknown = set(answers) - {grade_id(c) for c in notebook.cells if is_solution(c)}
+    if unknown:
+        raise KeyError(f"no solution cell with grade_id {sorted(unknown)} in the notebook")
+    filled = copy.deepcopy(notebook)
+    for cell in filled.cells:
+        if is_solution(cell) and grade_id(cell) in answers:
+            cell.source = answers[grade_id(cell)]
+    return filled
+
+
+def run_in_process(answers: dict[str, str], root: Path | None = None) -> dict[str, BaseException | None]:
+    """Run the source notebook's code cells, with `answers` in its solution cells, in this process.
+
+    Returns each test cell's outcome (None: passed). A fast stand-in for a kernel, for tests and sweeps
+    of the checks themselves; grading proper always goes through nbgrader and a real kernel.
+    """
+    root = root or course_root()
+    helpers = str(root / "source" / ASSIGNMENT)
+    sys.path.insert(0, helpers)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    namespace: dict = {"__name__": "__main__"}
+    outcomes: dict[str, BaseException | None] = {}
+    try:
+        for cell in fill(source_notebook(root), answers).cells:
+            if cell.cell_type != "code":
+                continue
+            try:
+                exec(compile(cell.source, f"<cell {grade_id(cell)}>", "exec"), namespace)
+                outcome = None
+            except Exception as error:  # the cell's verdict, as a kernel would report it
+                outcome = error
+            if cell.metadata.get("nbgrader", {}).get("grade") and not is_solution(cell):
+                outcomes[grade_id(cell)] = outcome
+    finally:
+        sys.path.remove(helpers)
+    return outcomes
