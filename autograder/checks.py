@@ -93,32 +93,37 @@ def _loss_fn_name(problem: Problem) -> str:
 
 
 def check_loss(problem_name: str, loss, seed: int = DEFAULT_SEED) -> None:
-    """The loss's value, shape and gradient with respect to A, on batches of 1, 3 and 10 samples."""
+    """The loss's value, shape and gradient with respect to A, on batches of 1, 3 and 10 samples.
+
+    The student's loss is evaluated on every batch before any verdict, so a wrong value is diagnosed from
+    all of them (on one sample, for instance, a sum and a mean agree).
+    """
     problem = PROBLEMS[problem_name]
     name = _loss_fn_name(problem)
     reference = tf2.LOSSES[problem.name]
-    batches = grading_inputs.loss_batches(problem, seed)
-    outputs, got_values = [], []
-    for batch in batches:
+    cases = []
+    for batch in grading_inputs.loss_batches(problem, seed):
         A = tf.Variable([batch.A], dtype=tf.float32)
         with tf.GradientTape(persistent=True) as tape:
             output = problem.model(tf.constant(batch.x), A)
             got = _call(loss, name, output, batch.y)
             expected = reference(output, batch.y)
         got_gradient = tape.gradient(got, A) if tf.is_tensor(got) else None
-        expected_gradient = tape.gradient(expected, A)
-        got_array = _as_array(got, name, "a scalar tensor")
         where = f"for {len(batch.x)} sample(s) at A = {batch.A:g}"
-        if got_array.shape != ():
-            if got_array.size == len(batch.x) and np.isclose(got_array.mean(), float(expected), rtol=VALUE_RTOL):
-                raise _fail(name, f"{where} returned shape {got_array.shape}, one loss per sample; the loss must be "
+        cases.append((where, batch, output.numpy(), _as_array(got, name, "a scalar tensor"), float(expected),
+                      got_gradient, tape.gradient(expected, A)))
+    for where, batch, _, got, expected, _, _ in cases:
+        if got.shape != ():
+            if got.size == len(batch.x) and np.isclose(got.mean(), expected, rtol=VALUE_RTOL):
+                raise _fail(name, f"{where} returned shape {got.shape}, one loss per sample; the loss must be "
                             "a scalar.", "the loss is not reduced: take the mean over the batch (tf.reduce_mean)")
-            raise _fail(name, f"{where} returned shape {got_array.shape}, expected a scalar.")
-        outputs.append(output.numpy())
-        got_values.append(float(got_array))
-        if not np.isclose(float(got_array), float(expected), rtol=VALUE_RTOL, atol=VALUE_ATOL):
-            mistake = diagnosis.loss_mistake(problem.name, outputs[-1:], [batch.y], got_values[-1:])
-            raise _fail(name, f"{where} expected {float(expected):.6g}, got {float(got_array):.6g}.", mistake)
+            raise _fail(name, f"{where} returned shape {got.shape}, expected a scalar.")
+    for where, batch, output, got, expected, _, _ in cases:
+        if not np.isclose(float(got), expected, rtol=VALUE_RTOL, atol=VALUE_ATOL):
+            mistake = diagnosis.loss_mistake(problem.name, [c[2] for c in cases], [c[1].y for c in cases],
+                                             [float(c[3]) for c in cases])
+            raise _fail(name, f"{where} expected {expected:.6g}, got {float(got):.6g}.", mistake)
+    for where, _, _, _, _, got_gradient, expected_gradient in cases:
         if got_gradient is None:
             raise _fail(name, f"{where} the value is right, but no gradient reaches A.",
                         "the loss is computed outside TensorFlow (NumPy, or .numpy()), so backpropagation "

@@ -85,4 +85,6 @@ def run_in_process(answers: dict[str, str], root: Path | None = None) -> dict[st
                 outcomes[grade_id(cell)] = outcome
     finally:
         sys.path.remove(helpers)
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")
     return outcomes

@@ -1,6 +1,7 @@
-"""Typical mistakes, as submissions with a known outcome: which items they lose and what the grader says.
+"""Submissions with a known outcome: correct answers in other idioms, and typical mistakes.
 
-Each mistake replaces whole solution cells. `loses` is every test item it must score 0 on (all other
+Each entry replaces whole solution cells of the reference answers. An idiom must score full marks: what is
+graded is behaviour, never spelling. `loses` is every test item it must score 0 on (all other
 items keep their points); `says` is a phrase the failing check's message must contain. The demo class,
 the tests and the benchmarks all grade these.
 """
@@ -108,3 +109,42 @@ MISTAKES = [
     ),
 ]
 BY_NAME = {m.name: m for m in MISTAKES}
+
+
+# Correct answers written differently from the reference: each must keep every point.
+IDIOMS: dict[str, dict[str, str]] = {
+    "tf1_optimizers_and_keras_losses": {
+        "regression_loss": ("def regression_loss(y_pred, y_true):\n"
+                            "    return tf.keras.losses.MeanSquaredError()(y_true, y_pred)"),
+        "make_regression_optimizer": ("def make_regression_optimizer():\n"
+                                      "    return tf.compat.v1.train.GradientDescentOptimizer(0.02)"),
+        "classification_loss": ("def classification_loss(logits, labels):\n"
+                                "    return tf.keras.losses.BinaryCrossentropy(from_logits=True)(labels, logits)"),
+        "make_classification_optimizer": ("def make_classification_optimizer():\n"
+                                          "    return tf.compat.v1.train.GradientDescentOptimizer(learning_rate=0.05)"),
+    },
+    "tf_function_steps_and_assign_sub": {
+        "regression_train_step": _step("regression", (
+            "    with tf.GradientTape() as tape:\n"
+            "        loss = regression_loss(regression_model(x, A), y)\n"
+            "    A.assign_sub(0.02 * tape.gradient(loss, A))\n"
+            "    return loss")),
+        "classification_train_step": "@tf.function\n" + _step("classification", (
+            "    with tf.GradientTape() as tape:\n"
+            "        loss = classification_loss(classification_model(x, A), y)\n"
+            "    optimizer.apply_gradients([(tape.gradient(loss, A), A)])\n"
+            "    return loss")),
+        "train_regression": ("def train_regression(x_vals, y_vals, A, optimizer, indices):\n"
+                             "    return [float(regression_train_step(A, x_vals[i:i+1], y_vals[i:i+1], optimizer) * 0 + A[0])\n"
+                             "            for i in indices]"),
+        "predict": ("def predict(x_vals, A):\n"
+                    "    return np.where(tf.nn.sigmoid(x_vals + A).numpy() >= 0.5, 1, 0)"),
+    },
+    "hand_written_cross_entropy": {
+        "classification_loss": ("def classification_loss(logits, labels):\n"
+                                "    p = tf.sigmoid(logits)\n"
+                                "    return -tf.reduce_mean(labels * tf.math.log(p) + (1 - labels) * tf.math.log(1 - p))"),
+        "predict": ("def predict(x_vals, A):\n"
+                    "    return (classification_model(x_vals, A) >= 0).numpy().astype(np.int32)"),
+    },
+}

@@ -1,0 +1,168 @@
+"""Drive the real nbgrader commands through a course: release, student submissions, grading, feedback.
+
+Every step is the nbgrader command an instructor or a student would type, run in its own process in the
+directory where that person would run it. Students share the course's exchange directory; each has a home
+directory of their own.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from .submissions import ASSIGNMENT, NOTEBOOK, course_root
+
+
+class NbgraderCommandError(RuntimeError):
+    """An nbgrader command exited non-zero; carries what it printed."""
+
+    def __init__(self, args: list[str], returncode: int, output: str):
+        self.args_, self.returncode, self.output = args, returncode, output
+        super().__init__(f"nbgrader {' '.join(args)} exited {returncode}:\n{output[-4000:]}")
+
+
+def _env(home: Path) -> dict[str, str]:
+    """The environment of one person: their own home and Jupyter dirs, and this Python's tools on PATH
+    (nbgrader's gradebook migrations run `alembic` by name)."""
+    env = dict(os.environ)
+    env.update(
+        HOME=str(home),
+        JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
+        JUPYTER_DATA_DIR=str(home / ".local" / "share" / "jupyter"),
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+    )
+    return env
+
+
+def nbgrader(*args: str, cwd: Path, home: Path) -> str:
+    """Run one nbgrader command as the person whose home is `home`; return its output."""
+    home.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=_env(home),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise NbgraderCommandError(list(args), done.returncode, done.stdout + done.stderr)
+    return done.stdout + done.stderr
+
+
+@dataclass
+class Course:
+    """A course directory (with its nbgrader_config.py), and where its people live."""
+
+    root: Path
+    homes: Path
+    course_id: str = "backprop"
+
+    @classmethod
+    def create(cls, directory: Path) -> "Course":
+        """A fresh course in `directory`: this course's source and config, no gradebook, no submissions.
+
+        Symlinked helper files are copied as files, as nbgrader releases them.
+        """
+        directory = Path(directory).resolve()
+        if directory.exists():
+            shutil.rmtree(directory)
+        root = directory / "course"
+        shutil.copytree(course_root() / "source", root / "source", symlinks=False,
+                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        shutil.copy(course_root() / "nbgrader_config.py", root / "nbgrader_config.py")
+        return cls(root=root, homes=directory / "homes")
+
+    @property
+    def exchange(self) -> Path:
+        return self.root / "exchange"
+
+    def instructor(self, *args: str) -> str:
+        return nbgrader(*args, cwd=self.root, home=self.homes / "instructor")
+
+    def student(self, student_id: str, *args: str) -> str:
+        home = self.homes / student_id
+        return nbgrader(*args, f"--student={student_id}", f"--CourseDirectory.course_id={self.course_id}",
+                        f"--Exchange.root={self.exchange}", cwd=home, home=home)
+
+    def release(self) -> None:
+        self.instructor("generate_assignment", ASSIGNMENT, "--force")
+        self.instructor("release_assignment", ASSIGNMENT, "--force")
+
+    def submit(self, student_id: str, notebook: NotebookNode) -> None:
+        """As the student: fetch the assignment, save the answered notebook over the released one, submit."""
+        self.student(student_id, "fetch_assignment", ASSIGNMENT)
+        nbformat.write(notebook, str(self.homes / student_id / ASSIGNMENT / NOTEBOOK))
+        self.student(student_id, "submit", ASSIGNMENT)
+
+    def grade(self) -> None:
+        """Collect, autograde, generate feedback and export grades, as the instructor.
+
+        Every submission is owned by the one OS user running this, so collect's owner check is off.
+        """
+        self.instructor("collect", ASSIGNMENT, "--update", "--ExchangeCollect.check_owner=False")
+        self.instructor("autograde", ASSIGNMENT)
+        self.instructor("generate_feedback", ASSIGNMENT)
+        self.instructor("export")
+
+    def feedback_file(self, student_id: str) -> Path:
+        return self.root / "feedback" / student_id / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
+
+    def results(self) -> dict[str, "StudentResult"]:
+        """Each student's exported total and autograded items' scores, with each failed item's message.
+
+        Autograded items are the test cells, whose grade_ids start with "test_"; the rest are graded by hand.
+        """
+        from nbgrader.api import Gradebook
+
+        totals = {row["student_id"]: row for row in csv.DictReader(open(self.root / "grades.csv"))}
+        results = {}
+        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", self.course_id) as gradebook:
+            for student_id, row in totals.items():
+                if not row["timestamp"]:
+                    continue
+                submission = gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student_id)
+                result = StudentResult(student_id, float(row["raw_score"]), float(row["max_score"]))
+                for grade in submission.grades:
+                    if grade.name.startswith("test_"):
+                        result.items[grade.name] = (grade.score, grade.max_score)
+                    else:
+                        result.manual.append(grade.name)
+                result.messages = _failure_messages(
+                    self.root / "autograded" / student_id / ASSIGNMENT / NOTEBOOK)
+                results[student_id] = result
+        return results
+
+
+@dataclass
+class StudentResult:
+    student_id: str
+    score: float
+    max_score: float
+    items: dict[str, tuple[float, float]] = field(default_factory=dict)  # autograded tests: (score, max)
+    manual: list[str] = field(default_factory=list)  # items graded by hand
+    messages: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def auto_score(self) -> float:
+        return sum(score for score, _ in self.items.values())
+
+    @property
+    def auto_max(self) -> float:
+        return sum(max_score for _, max_score in self.items.values())
+
+    @property
+    def lost(self) -> set[str]:
+        return {item for item, (score, max_score) in self.items.items() if score < max_score}
+
+
+def _failure_messages(autograded: Path) -> dict[str, str]:
+    """The error each test cell of an autograded notebook ended with, by grade_id."""
+    messages = {}
+    for cell in nbformat.read(str(autograded), as_version=4).cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                messages[grade_id] = f"{output.ename}: {output.evalue}"
+    return messages

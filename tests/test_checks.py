@@ -1,0 +1,73 @@
+"""The hidden checks, run in-process on known submissions: right answers pass, each mistake is caught
+alone and named. (The same submissions go through real nbgrader in test_workflow.py.)"""
+import numpy as np
+import pytest
+
+from autograder import checks, grading_inputs
+from autograder.corpus import IDIOMS, MISTAKES
+from autograder.submissions import reference_answers, run_in_process
+from backprop_ref.problem import PROBLEMS
+
+
+def failed(outcomes):
+    return {item for item, error in outcomes.items() if error is not None}
+
+
+def test_reference_passes_every_test(reference_outcomes):
+    assert len(reference_outcomes) == 11
+    assert failed(reference_outcomes) == set(), {k: str(v) for k, v in reference_outcomes.items() if v}
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.name)
+def test_mistake_loses_exactly_its_items_and_is_named(mistake):
+    outcomes = run_in_process({**reference_answers(), **mistake.answers})
+    assert failed(outcomes) == mistake.loses, {k: str(v) for k, v in outcomes.items() if v}
+    for item, phrase in mistake.says.items():
+        assert phrase in str(outcomes[item]), str(outcomes[item])
+        assert isinstance(outcomes[item], checks.GradingFailure)
+
+
+@pytest.mark.parametrize("idiom", IDIOMS, ids=str)
+def test_correct_answer_in_another_idiom_keeps_every_point(idiom):
+    outcomes = run_in_process({**reference_answers(), **IDIOMS[idiom]})
+    assert failed(outcomes) == set(), {k: str(v) for k, v in outcomes.items() if v}
+
+
+def test_blank_answers_fail_every_test():
+    from autograder.submissions import release_notebook, grade_id, is_solution
+
+    blank = {grade_id(c): c.source for c in release_notebook().cells if is_solution(c) and c.cell_type == "code"}
+    outcomes = run_in_process(blank)
+    assert failed(outcomes) == set(outcomes)
+
+
+def test_grader_inputs_are_seeded_and_differ_between_seeds():
+    for problem in PROBLEMS.values():
+        first, again = grading_inputs.convergence_run(problem), grading_inputs.convergence_run(problem)
+        np.testing.assert_array_equal(first.x, again.x)
+        np.testing.assert_array_equal(first.indices, again.indices)
+        other = grading_inputs.convergence_run(problem, seed=grading_inputs.DEFAULT_SEED + 1)
+        assert not np.array_equal(first.x, other.x)
+
+
+def test_a_failing_check_says_the_same_thing_every_time():
+    def half_loss(y_pred, y_true):
+        import tensorflow as tf
+        return tf.reduce_mean(tf.square(y_pred - y_true)) / 2
+
+    messages = set()
+    for _ in range(2):
+        with pytest.raises(checks.GradingFailure) as failure:
+            checks.check_loss("regression", half_loss)
+        messages.add(str(failure.value))
+    assert len(messages) == 1 and "half the mean squared error" in messages.pop()
+
+
+def test_graded_alone_restores_the_students_functions():
+    namespace = {}
+    exec("def regression_loss(p, t):\n    return 0.0\n"
+         "def regression_train_step(A, x, y, optimizer):\n    return regression_loss(None, None)\n", namespace)
+    own_loss = namespace["regression_loss"]
+    with pytest.raises(checks.GradingFailure):
+        checks.check_train_step("regression", namespace["regression_train_step"])
+    assert namespace["regression_loss"] is own_loss
