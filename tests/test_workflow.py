@@ -1,0 +1,78 @@
+"""The instructor's workflow, for real: nbgrader's own commands on a fresh course with a local exchange.
+
+generate_assignment -> release_assignment -> (each student) fetch_assignment, answer, submit -> collect ->
+autograde -> generate_feedback -> export.
+"""
+import pytest
+
+from autograder.corpus import BY_NAME
+from autograder.course import Course
+from autograder.demo import demo_class
+from autograder.submissions import release_notebook
+
+MISTAKES = ("numpy_loss", "momentum", "threshold_logit")
+SKIP_TAG_ATTEMPT = "tagged_tests_skip_execution"
+
+
+def blank_with_test_cells_tagged_skip_execution():
+    """nbclient skips cells tagged "skip-execution" by default: with that default, this scores full marks."""
+    notebook = release_notebook()
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code":
+            cell.metadata["tags"] = ["skip-execution"]
+    return notebook
+
+
+@pytest.fixture(scope="module")
+def graded_course(tmp_path_factory):
+    course = Course.create(tmp_path_factory.mktemp("workflow"))
+    course.release()
+    students = {**demo_class(MISTAKES), SKIP_TAG_ATTEMPT: blank_with_test_cells_tagged_skip_execution()}
+    for student_id, notebook in students.items():
+        course.submit(student_id, notebook)
+    course.grade()
+    return course, course.results()
+
+
+pytestmark = pytest.mark.slow
+
+
+def test_every_submission_is_graded_and_exported(graded_course):
+    course, results = graded_course
+    assert set(results) == {"reference", "blank", SKIP_TAG_ATTEMPT, *MISTAKES}
+    for student_id in results:
+        assert course.feedback_file(student_id).is_file()
+
+
+def test_reference_scores_full_marks(graded_course):
+    _, results = graded_course
+    reference = results["reference"]
+    assert reference.auto_max == 19 and reference.auto_score == 19, reference.messages
+    assert reference.manual == ["explain_classification_optimum"]
+
+
+@pytest.mark.parametrize("student_id", ["blank", SKIP_TAG_ATTEMPT])
+def test_blank_scores_zero(graded_course, student_id):
+    _, results = graded_course
+    assert results[student_id].auto_score == 0
+
+
+@pytest.mark.parametrize("name", MISTAKES)
+def test_mistake_loses_exactly_the_points_of_its_items(graded_course, name):
+    _, results = graded_course
+    result, mistake = results[name], BY_NAME[name]
+    assert result.lost == mistake.loses, result.messages
+    assert result.auto_score == result.auto_max - sum(result.items[item][1] for item in mistake.loses)
+    for item, phrase in mistake.says.items():
+        assert phrase in result.messages[item]
+
+
+def test_feedback_shows_verdicts_but_no_hidden_test_code(graded_course):
+    course, _ = graded_course
+    for student_id in ("reference", *MISTAKES):
+        html = course.feedback_file(student_id).read_text()
+        for hidden in ("BEGIN HIDDEN TESTS", "from autograder", "checks.check_", "grading_inputs"):
+            assert hidden not in html, f"{student_id}'s feedback shows {hidden!r}"
+    for name in MISTAKES:
+        html = course.feedback_file(name).read_text()
+        assert all(phrase.split()[0] in html for phrase in BY_NAME[name].says.values())
