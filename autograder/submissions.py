@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -60,31 +61,53 @@ def fill(notebook: NotebookNode, answers: dict[str, str]) -> NotebookNode:
     return filled
 
 
-def run_in_process(answers: dict[str, str], root: Path | None = None) -> dict[str, BaseException | None]:
-    """Run the source notebook's code cells, with `answers` in its solution cells, in this process.
-
-    Returns each test cell's outcome (None: passed). A fast stand-in for a kernel, for tests and sweeps
-    of the checks themselves; grading proper always goes through nbgrader and a real kernel.
-    """
-    root = root or course_root()
+@contextmanager
+def _helpers_importable(root: Path):
+    """The assignment's helper modules on sys.path, and figures closed afterwards."""
     helpers = str(root / "source" / ASSIGNMENT)
     sys.path.insert(0, helpers)
     os.environ.setdefault("MPLBACKEND", "Agg")
+    try:
+        yield
+    finally:
+        sys.path.remove(helpers)
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")
+
+
+def _execute(cell: NotebookNode, namespace: dict) -> None:
+    exec(compile(cell.source, f"<cell {grade_id(cell)}>", "exec"), namespace)
+
+
+def run_in_process(answers: dict[str, str], root: Path | None = None) -> dict[str, BaseException | None]:
+    """Run the source notebook's code cells, with `answers` in its solution cells, in this process.
+
+    Returns each test cell's outcome (None: passed). A fast stand-in for a kernel, for tests of the checks
+    themselves; grading proper always goes through nbgrader and a real kernel.
+    """
+    root = root or course_root()
     namespace: dict = {"__name__": "__main__"}
     outcomes: dict[str, BaseException | None] = {}
-    try:
+    with _helpers_importable(root):
         for cell in fill(source_notebook(root), answers).cells:
             if cell.cell_type != "code":
                 continue
             try:
-                exec(compile(cell.source, f"<cell {grade_id(cell)}>", "exec"), namespace)
+                _execute(cell, namespace)
                 outcome = None
             except Exception as error:  # the cell's verdict, as a kernel would report it
                 outcome = error
             if cell.metadata.get("nbgrader", {}).get("grade") and not is_solution(cell):
                 outcomes[grade_id(cell)] = outcome
-    finally:
-        sys.path.remove(helpers)
-        if "matplotlib.pyplot" in sys.modules:
-            sys.modules["matplotlib.pyplot"].close("all")
     return outcomes
+
+
+def namespace_of(answers: dict[str, str], root: Path | None = None) -> dict:
+    """The functions a submission defines: its setup and solution cells, run in this process."""
+    root = root or course_root()
+    namespace: dict = {"__name__": "__main__"}
+    with _helpers_importable(root):
+        for cell in fill(source_notebook(root), answers).cells:
+            if cell.cell_type == "code" and (grade_id(cell) == "setup" or is_solution(cell)):
+                _execute(cell, namespace)
+    return namespace
