@@ -32,8 +32,11 @@ VALUE_RTOL, VALUE_ATOL = 1e-3, 1e-6  # loss values and gradients of one batch
 UPDATE_RTOL, UPDATE_ATOL = 1e-4, 1e-6  # A after one update
 TRAJECTORY_RTOL, TRAJECTORY_ATOL = 1e-4, 1e-4  # A along a run, compared step by step
 FINAL_ATOL = 1e-3  # the end of a full run, student vs reference on the same inputs
-NEAR_IDEAL = {"regression": 0.5, "classification": 0.5}  # |A - ideal| after a full run; see bench/seed_sweep.py
-MIN_ACCURACY = 0.95
+# |A - ideal| after a full run. Over 1,000 grading seeds the reference ends at most 0.80 from 10 and 0.47
+# from -1 (bench/seed_sweep.py): its start, the sample's own optimum and the last steps' noise all vary.
+# The bounds leave 25-60% headroom; the tight test is FINAL_ATOL against the reference on the same run.
+NEAR_IDEAL = {"regression": 1.0, "classification": 0.75}
+MIN_ACCURACY = grading_inputs.MIN_TRAIN_ACCURACY
 
 
 class GradingFailure(AssertionError):

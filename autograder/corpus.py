@@ -69,6 +69,14 @@ MISTAKES = [
         {"test_train_regression": "never trained"},
     ),
     Mistake(
+        "answer_assigned", "classification loop: sets A to the known answer -1 instead of training",
+        {"train_classification": ("def train_classification(x_vals, y_vals, A, optimizer, indices):\n"
+                                  "    A.assign([-1.0])\n"
+                                  "    return [-1.0] * len(indices)")},
+        frozenset({"test_train_classification", "test_train_classification_converges"}),
+        {"test_train_classification": "should be"},
+    ),
+    Mistake(
         "swapped_labels_logits", "classification loss: sigmoid_cross_entropy_with_logits called positionally",
         {"classification_loss": ("def classification_loss(logits, labels):\n"
                                  "    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(logits, labels))")},
