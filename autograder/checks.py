@@ -216,8 +216,8 @@ def check_train_loop(problem_name: str, train, seed: int = DEFAULT_SEED) -> None
     final_A = float(A.numpy()[0])
     where = f"with {len(run.indices)} indices from A = {run.initial_A:.5g}"
     if len(got) != len(run.indices):
-        mistake = {problem.steps: f"a fixed number of steps ({problem.steps}) instead of one per index",
-                   len(run.x): "one step per sample of x_vals instead of one per index"}.get(len(got))
+        mistake = {len(run.x): "one step per sample of x_vals instead of one per index",
+                   problem.steps: f"a fixed number of steps ({problem.steps}) instead of one per index"}.get(len(got))
         raise _fail(name, f"{where} returned {len(got)} values, expected {len(run.indices)} (one per step).", mistake)
     if not np.allclose(got, expected, rtol=TRAJECTORY_RTOL, atol=TRAJECTORY_ATOL) or not np.isclose(
             final_A, expected[-1], rtol=TRAJECTORY_RTOL, atol=TRAJECTORY_ATOL):
@@ -227,9 +227,11 @@ def check_train_loop(problem_name: str, train, seed: int = DEFAULT_SEED) -> None
             "the loss was recorded instead of A": _loss_history(problem, run, expected),
         }
         t = int(np.argmax(~np.isclose(got, expected, rtol=TRAJECTORY_RTOL, atol=TRAJECTORY_ATOL))) if len(got) else 0
+        first_steps = [tf2.run(problem, run.x, run.y, run.initial_A, [i])[0] for i in range(len(run.x))]
         raise _fail(name, f"{where} A after step {t + 1} should be {expected[t]:.6g}, got {got[t]:.6g} "
                     f"(expected {_fmt(expected)}, got {_fmt(got)}; A ended at {final_A:.6g}).",
-                    diagnosis.trajectory_mistake(got, expected, alternatives, run.initial_A, final_A))
+                    diagnosis.trajectory_mistake(got, expected, alternatives, run.initial_A, final_A)
+                    or diagnosis.wrong_first_sample(got[0], first_steps, int(run.indices[0])))
 
 
 def _loss_history(problem: Problem, run, history: np.ndarray) -> np.ndarray:

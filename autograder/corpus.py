@@ -115,6 +115,131 @@ MISTAKES = [
         frozenset({"test_predict"}),
         {"test_predict": "A is ignored"},
     ),
+    Mistake(
+        "sum_not_mean", "regression loss: the sum of squared errors (trains the same on single samples)",
+        {"regression_loss": "def regression_loss(y_pred, y_true):\n    return tf.reduce_sum(tf.square(y_pred - y_true))"},
+        frozenset({"test_regression_loss"}),
+        {"test_regression_loss": "sum of the squared errors instead of their mean"},
+    ),
+    Mistake(
+        "unreduced_loss", "regression loss: the seed's tf.square alone, one loss per sample",
+        {"regression_loss": "def regression_loss(y_pred, y_true):\n    return tf.square(y_pred - y_true)"},
+        frozenset({"test_regression_loss"}),
+        {"test_regression_loss": "not reduced"},
+    ),
+    Mistake(
+        "adam", "regression optimizer: Adam instead of plain gradient descent",
+        {"make_regression_optimizer":
+            "def make_regression_optimizer():\n    return tf.keras.optimizers.Adam(learning_rate=0.02)"},
+        frozenset({"test_make_regression_optimizer", "test_train_regression_converges"}),
+        {"test_make_regression_optimizer": "adaptive or momentum optimizer"},
+    ),
+    Mistake(
+        "shared_optimizer", "regression optimizer: one optimizer made once and returned by every call",
+        {"make_regression_optimizer": ("_optimizer = tf.keras.optimizers.SGD(learning_rate=0.02)\n\n"
+                                       "def make_regression_optimizer():\n    return _optimizer")},
+        frozenset({"test_make_regression_optimizer", "test_train_regression_converges"}),
+        {"test_make_regression_optimizer": "same optimizer twice"},
+    ),
+    Mistake(
+        "gradient_not_applied", "regression step: the gradient is computed but never applied",
+        {"regression_train_step": _step("regression", (
+            "    with tf.GradientTape() as tape:\n"
+            "        loss = regression_loss(regression_model(x, A), y)\n"
+            "    gradient = tape.gradient(loss, A)\n"
+            "    return loss"))},
+        frozenset({"test_regression_train_step", "test_train_regression_converges"}),
+        {"test_regression_train_step": "never applied"},
+    ),
+    Mistake(
+        "loss_after_update", "regression step: returns the loss recomputed after the update",
+        {"regression_train_step": _step("regression", (
+            "    with tf.GradientTape() as tape:\n"
+            "        loss = regression_loss(regression_model(x, A), y)\n"
+            "    optimizer.apply_gradients([(tape.gradient(loss, A), A)])\n"
+            "    return regression_loss(regression_model(x, A), y)"))},
+        frozenset({"test_regression_train_step"}),
+        {"test_regression_train_step": "loss after the update"},
+    ),
+    Mistake(
+        "fixed_steps", "regression loop: always 100 steps on random samples, whatever the indices",
+        {"train_regression": (
+            "def train_regression(x_vals, y_vals, A, optimizer, indices):\n"
+            "    history = []\n"
+            "    for _ in range(100):\n"
+            "        i = np.random.randint(len(x_vals))\n"
+            "        regression_train_step(A, x_vals[i:i+1], y_vals[i:i+1], optimizer)\n"
+            "        history.append(float(A.numpy()[0]))\n"
+            "    return history")},
+        frozenset({"test_train_regression", "test_train_regression_converges"}),
+        {"test_train_regression": "fixed number of steps (100)"},
+    ),
+    Mistake(
+        "resampled_indices", "regression loop: draws its own random sample each step instead of indices[t]",
+        {"train_regression": (
+            "def train_regression(x_vals, y_vals, A, optimizer, indices):\n"
+            "    history = []\n"
+            "    for _ in indices:\n"
+            "        i = np.random.choice(len(x_vals))\n"
+            "        regression_train_step(A, x_vals[i:i+1], y_vals[i:i+1], optimizer)\n"
+            "        history.append(float(A.numpy()[0]))\n"
+            "    return history")},
+        frozenset({"test_train_regression", "test_train_regression_converges"}),
+        {"test_train_regression": "not the sample indices[0]"},
+    ),
+    Mistake(
+        "loss_recorded", "regression loop: records the loss of each step instead of A",
+        {"train_regression": (
+            "def train_regression(x_vals, y_vals, A, optimizer, indices):\n"
+            "    return [float(regression_train_step(A, x_vals[i:i+1], y_vals[i:i+1], optimizer)) for i in indices]")},
+        frozenset({"test_train_regression", "test_train_regression_converges"}),
+        {"test_train_regression": "loss was recorded instead of A"},
+    ),
+    Mistake(
+        "recorded_before_step", "classification loop: records A before each step instead of after",
+        {"train_classification": (
+            "def train_classification(x_vals, y_vals, A, optimizer, indices):\n"
+            "    history = []\n"
+            "    for i in indices:\n"
+            "        history.append(float(A.numpy()[0]))\n"
+            "        classification_train_step(A, x_vals[i:i+1], y_vals[i:i+1], optimizer)\n"
+            "    return history")},
+        frozenset({"test_train_classification", "test_train_classification_converges"}),
+        {"test_train_classification": "before each step"},
+    ),
+    Mistake(
+        "stored_variable", "classification loop: appends A itself, so every entry shows A's final value (the "
+        "driver cell cannot print such a history, so the end-to-end item fails too)",
+        {"train_classification": (
+            "def train_classification(x_vals, y_vals, A, optimizer, indices):\n"
+            "    history = []\n"
+            "    for i in indices:\n"
+            "        classification_train_step(A, x_vals[i:i+1], y_vals[i:i+1], optimizer)\n"
+            "        history.append(A)\n"
+            "    return history")},
+        frozenset({"test_train_classification", "test_train_classification_converges"}),
+        {"test_train_classification": "holds A itself"},
+    ),
+    Mistake(
+        "sigmoid_twice", "classification loss: the sigmoid applied before sigmoid_cross_entropy_with_logits",
+        {"classification_loss": ("def classification_loss(logits, labels):\n    return tf.reduce_mean("
+                                 "tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=tf.sigmoid(logits)))")},
+        frozenset({"test_classification_loss", "test_train_classification_converges"}),
+        {"test_classification_loss": "sigmoid applied twice"},
+    ),
+    Mistake(
+        "mse_on_probabilities", "classification loss: mean squared error of sigmoid(x + A) against the labels",
+        {"classification_loss": ("def classification_loss(logits, labels):\n"
+                                 "    return tf.reduce_mean(tf.square(tf.sigmoid(logits) - labels))")},
+        frozenset({"test_classification_loss", "test_train_classification_converges"}),
+        {"test_classification_loss": "mean squared error of the probabilities"},
+    ),
+    Mistake(
+        "probabilities_returned", "predict: returns sigmoid(x + A) instead of classes",
+        {"predict": "def predict(x_vals, A):\n    return tf.sigmoid(classification_model(x_vals, A)).numpy()"},
+        frozenset({"test_predict", "test_train_classification_converges"}),
+        {"test_predict": "probabilities returned instead of classes"},
+    ),
 ]
 BY_NAME = {m.name: m for m in MISTAKES}
 

@@ -29,6 +29,22 @@ class SeedRun:
     accuracy: float | None = None
 
 
+def _train(sess, train_step, loss, A, x_data, y_target, x_vals, y_vals, rng, problem, echo):
+    """The seed's loop: one random sample per step, A and the loss printed every `print_every` steps."""
+    indices, history = [], []
+    for i in range(problem.steps):
+        rand_index = rng.choice(100)
+        rand_x = [x_vals[rand_index]]
+        rand_y = [y_vals[rand_index]]
+        sess.run(train_step, feed_dict={x_data: rand_x, y_target: rand_y})
+        indices.append(int(rand_index))
+        history.append(float(sess.run(A)[0]))
+        if (i + 1) % problem.print_every == 0:
+            echo("Step #" + str(i + 1) + " A = " + str(sess.run(A)))
+            echo("Loss = " + str(sess.run(loss, feed_dict={x_data: rand_x, y_target: rand_y})))
+    return indices, history
+
+
 def regression(seed: int = 0, echo=print) -> SeedRun:
     rng = np.random.RandomState(seed)
     with tf.Graph().as_default():
@@ -45,17 +61,7 @@ def regression(seed: int = 0, echo=print) -> SeedRun:
         initial_A = float(sess.run(A)[0])
         my_opt = v1.train.GradientDescentOptimizer(REGRESSION.learning_rate)
         train_step = my_opt.minimize(loss)
-        indices, history = [], []
-        for i in range(REGRESSION.steps):
-            rand_index = rng.choice(100)
-            rand_x = [x_vals[rand_index]]
-            rand_y = [y_vals[rand_index]]
-            sess.run(train_step, feed_dict={x_data: rand_x, y_target: rand_y})
-            indices.append(int(rand_index))
-            history.append(float(sess.run(A)[0]))
-            if (i + 1) % REGRESSION.print_every == 0:
-                echo("Step #" + str(i + 1) + " A = " + str(sess.run(A)))
-                echo("Loss = " + str(sess.run(loss, feed_dict={x_data: rand_x, y_target: rand_y})))
+        indices, history = _train(sess, train_step, loss, A, x_data, y_target, x_vals, y_vals, rng, REGRESSION, echo)
         sess.close()
     return SeedRun("regression", x_vals, y_vals, initial_A, indices, history)
 
@@ -79,17 +85,8 @@ def classification(seed: int = 0, echo=print) -> SeedRun:
         xentropy = tf.nn.sigmoid_cross_entropy_with_logits(logits=my_output_expanded, labels=y_target_expanded)
         my_opt = v1.train.GradientDescentOptimizer(CLASSIFICATION.learning_rate)
         train_step = my_opt.minimize(xentropy)
-        indices, history = [], []
-        for i in range(CLASSIFICATION.steps):
-            rand_index = rng.choice(100)
-            rand_x = [x_vals[rand_index]]
-            rand_y = [y_vals[rand_index]]
-            sess.run(train_step, feed_dict={x_data: rand_x, y_target: rand_y})
-            indices.append(int(rand_index))
-            history.append(float(sess.run(A)[0]))
-            if (i + 1) % CLASSIFICATION.print_every == 0:
-                echo("Step #" + str(i + 1) + " A = " + str(sess.run(A)))
-                echo("Loss = " + str(sess.run(xentropy, feed_dict={x_data: rand_x, y_target: rand_y})))
+        indices, history = _train(sess, train_step, xentropy, A, x_data, y_target, x_vals, y_vals, rng,
+                                  CLASSIFICATION, echo)
         predictions = []
         for i in range(len(x_vals)):
             x_val = [x_vals[i]]
