@@ -1,0 +1,149 @@
+"""A kernel manager that contains student code: another user, a private directory, resource limits.
+
+nbgrader starts one kernel per submission through its Execute preprocessor; nbgrader_config.py sets
+`Execute.kernel_manager_class` to `SandboxedKernelManager`, so plain `nbgrader autograde` uses it. The
+kernel then:
+
+- runs in a fresh private directory (its cwd, HOME and TMPDIR), holding only the assignment's own helper
+  files, copied from the submission's directory; a student's extra files (a `numpy.py`, say) stay behind;
+- runs as the unprivileged user `sandbox_user`, in its own mount namespace where the course's private
+  directories (`hidden_course_paths`: submissions, gradebook, source, ...) are covered by empty, unreadable
+  file systems and `/root` shows nothing but the Python installation;
+- has no network (its own empty network namespace; the kernel talks to nbgrader over unix sockets);
+- is limited in memory (RLIMIT_AS, so a bomb raises MemoryError instead of swapping or waking the OOM
+  killer), processes (a fork bomb), file size and CPU time.
+
+Where the machine does not allow a part (not root: no user switch, no namespaces), that part is skipped
+with one warning in the log and the rest still holds; the README says which protection holds where.
+"""
+from __future__ import annotations
+
+import os
+import pwd
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Bool, Integer, List, Unicode
+
+GiB, MiB = 2**30, 2**20
+WRAPPER = Path(__file__).with_name("kernel_wrap.sh")
+
+
+def can_contain() -> bool:
+    """Whether this process may switch users and make namespaces (it is root, and unshare works)."""
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("setpriv"):
+        return False
+    return subprocess.run(["unshare", "--mount", "--net", "--", "true"], capture_output=True).returncode == 0
+
+
+def ensure_user(name: str) -> pwd.struct_passwd:
+    """The sandbox user, created as a system user without a home or a shell if it does not exist."""
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--user-group", "--no-create-home", "--shell",
+                        "/usr/sbin/nologin", name], check=True, capture_output=True)
+        return pwd.getpwnam(name)
+
+
+def _set_limits(limits: list[tuple[int, int]]):
+    def preexec() -> None:  # runs in the child between fork and exec
+        for limit, value in limits:
+            resource.setrlimit(limit, (value, value))
+    return preexec
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """An AsyncKernelManager whose kernels cannot reach the course or each other."""
+
+    sandbox_user = Unicode("backprop-grader", help="unprivileged user the kernel runs as").tag(config=True)
+    memory_limit = Integer(4 * GiB, help="address-space limit of the kernel, bytes (RLIMIT_AS)").tag(config=True)
+    max_processes = Integer(256, help="processes and threads of the sandbox user (RLIMIT_NPROC)").tag(config=True)
+    max_file_size = Integer(256 * MiB, help="largest file the kernel may write, bytes (RLIMIT_FSIZE)").tag(config=True)
+    cpu_seconds = Integer(600, help="CPU time of one kernel, all cells together (RLIMIT_CPU)").tag(config=True)
+    network = Bool(False, help="let the kernel reach the network").tag(config=True)
+    assignment_files = List(Unicode(), help="files of the assignment copied into the kernel's directory").tag(config=True)
+    hidden_paths = List(Unicode(), help="directories the kernel must not see (covered in its namespace)").tag(config=True)
+
+    _sandbox: Path | None = None
+    _warned = False
+
+    async def _async_pre_start_kernel(self, **kw):
+        contained = can_contain()
+        if not contained and not SandboxedKernelManager._warned:
+            SandboxedKernelManager._warned = True
+            self.log.warning("Kernel sandbox: not root or no namespaces here; kernels run as this user, "
+                             "with a private directory and resource limits only.")
+        user = ensure_user(self.sandbox_user) if contained else pwd.getpwuid(os.getuid())
+        if self._sandbox is None:
+            self._sandbox = self._make_directories(user)
+            self.connection_file = str(self._sandbox / "runtime" / "kernel.json")
+            if contained:
+                self.transport, self.ip = "ipc", str(self._sandbox / "runtime" / "ipc")
+        self._copy_assignment_files(Path(kw.get("cwd") or "."), self._sandbox / "work", user)
+        kw["env"] = self._environment(user)
+        kw["cwd"] = str(self._sandbox / "work")
+        cmd, kw = await super()._async_pre_start_kernel(**kw)
+        os.chown(self.connection_file, user.pw_uid, user.pw_gid)
+        kw["preexec_fn"] = _set_limits([
+            (resource.RLIMIT_AS, self.memory_limit),
+            (resource.RLIMIT_NPROC, self.max_processes),
+            (resource.RLIMIT_FSIZE, self.max_file_size),
+            (resource.RLIMIT_CPU, self.cpu_seconds),
+            (resource.RLIMIT_CORE, 0),
+        ])
+        kw["umask"] = 0o077
+        if contained:
+            namespaces = ["--mount"] + ([] if self.network else ["--net"])
+            hidden = ":".join(str(Path(p).resolve()) for p in self.hidden_paths)
+            cmd = ["unshare", *namespaces, "--", "/bin/sh", str(WRAPPER), str(user.pw_uid), str(user.pw_gid),
+                   str(self._sandbox / ".mnt"), sys.base_prefix, hidden, "--", *cmd]
+        return cmd, kw
+
+    def _make_directories(self, user: pwd.struct_passwd) -> Path:
+        base = Path(tempfile.mkdtemp(prefix="backprop-kernel-"))
+        for sub in ("", "work", "home", "runtime", "tmp"):
+            (base / sub).mkdir(mode=0o700, exist_ok=True)
+            os.chown(base / sub, user.pw_uid, user.pw_gid)
+        return base
+
+    def _copy_assignment_files(self, source: Path, work: Path, user: pwd.struct_passwd) -> None:
+        for name in self.assignment_files:
+            if (source / name).is_file():
+                shutil.copy(source / name, work / name)
+                os.chown(work / name, user.pw_uid, user.pw_gid)
+
+    def _environment(self, user: pwd.struct_passwd) -> dict[str, str]:
+        """A minimal environment: nothing of the grader's own (tokens, paths) reaches the kernel."""
+        base, home = self._sandbox, self._sandbox / "home"
+        return {
+            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+            "LANG": os.environ.get("LANG", "C.UTF-8"),
+            "HOME": str(home), "USER": user.pw_name, "LOGNAME": user.pw_name,
+            "TMPDIR": str(base / "tmp"),
+            "IPYTHONDIR": str(home / ".ipython"),
+            "MPLCONFIGDIR": str(home / ".matplotlib"),
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+            "XDG_CACHE_HOME": str(home / ".cache"),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+            "JUPYTER_DATA_DIR": str(home / ".local" / "share" / "jupyter"),
+            "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "TF_ENABLE_ONEDNN_OPTS": "0",
+            "MALLOC_ARENA_MAX": "2",  # glibc arenas per thread inflate the address space TF's threads use
+            "NBGRADER_EXECUTION": os.environ.get("NBGRADER_EXECUTION", ""),
+        }
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart and self._sandbox is not None:
+            shutil.rmtree(self._sandbox, ignore_errors=True)
+            self._sandbox = None
+
+    cleanup_resources = _async_cleanup_resources
