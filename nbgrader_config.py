@@ -1,9 +1,13 @@
 """nbgrader settings of the backprop course: every setting grading depends on is here."""
 import os
 
+from autograder.execute import ExecuteContained
 from autograder.feedback import HideHiddenTests
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import GetGrades
+from autograder.sandbox import SandboxedKernelManager
+from autograder.sanitize import DeduplicateIdsKeepingBatch
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, GetGrades, IgnorePattern,
+                                    LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 course_root = os.path.dirname(os.path.abspath(__file__))
@@ -20,6 +24,27 @@ c.Execute.timeout = 180
 # nbclient skips cells carrying this tag. Its default, "skip-execution", would let a student tag the test
 # cells and score full marks with an empty notebook; nobody tags a cell with this by accident.
 c.Execute.skip_cells_with_tag = "backprop-grader-never-skips-3f9c2e71"
+
+# nbgrader's own autograde steps, with two replaced: duplicated grade ids no longer stop the whole batch,
+# and a dead kernel or a spent time budget keeps the points earned before it (the rest score 0).
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, DeduplicateIdsKeepingBatch, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
+]
+c.Autograde.autograde_preprocessors = [
+    ExecuteContained, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties,
+    CheckCellMetadata,
+]
+# A deleted or retyped test cell is put back from the gradebook and graded.
+c.OverwriteCells.add_missing_cells = True
+c.ExecuteContained.submission_timeout = 900
+
+# Every kernel runs contained (autograder/sandbox.py): another user, a private directory holding only the
+# assignment's helper files, no network, the course directory out of sight, memory and process limits.
+c.Execute.kernel_manager_class = SandboxedKernelManager
+c.SandboxedKernelManager.assignment_files = ["backprop_problem.py", "backprop_plots.py"]
+c.SandboxedKernelManager.course_root = course_root
+c.SandboxedKernelManager.visible_course_paths = [".venv", "autograder", "backprop_ref"]
+c.SandboxedKernelManager.memory_limit = 4 * 2**30
 
 # nbgrader scores any stderr output of a test cell as a failure. TensorFlow is silenced before it is
 # imported (the setup cell), and these start-up lines are dropped here as well.

@@ -7,7 +7,15 @@ the tests and the benchmarks all grade these.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
+from typing import Callable
+
+from pathlib import Path
+
+from nbformat import NotebookNode
+
+from .submissions import fill
 
 
 @dataclass(frozen=True)
@@ -281,3 +289,102 @@ IDIOMS: dict[str, dict[str, str]] = {
                     "    return (classification_model(x_vals, A) >= 0).numpy().astype(np.int32)"),
     },
 }
+
+
+@dataclass(frozen=True)
+class Attack:
+    """A hostile or broken submission: what it tries, and the items it must lose (the rest keep their points).
+
+    Answers may name `{course_root}`, the course directory the attack aims at; `edit` changes the notebook's
+    structure (cells deleted, duplicated, retagged).
+    """
+
+    name: str
+    description: str
+    answers: dict[str, str] = field(default_factory=dict)
+    loses: frozenset[str] = frozenset()
+    edit: Callable[[NotebookNode], None] | None = None
+
+    def notebook(self, release: NotebookNode, reference: dict[str, str], course_root: Path) -> NotebookNode:
+        """The submission: the reference answers, this attack's cells, and its edits."""
+        answers = {grade_id: text.replace("{reference}", reference[grade_id]).replace("{course_root}", str(course_root))
+                   for grade_id, text in self.answers.items()}
+        notebook = fill(release, {**reference, **answers})
+        if self.edit:
+            self.edit(notebook)
+        return notebook
+
+
+def _after(grade_id: str, code: str) -> dict[str, str]:
+    """The reference answer of a solution cell, followed by `code` in the same cell."""
+    return {grade_id: "{reference}\n" + code}
+
+
+def _delete_cell(grade_id: str) -> Callable[[NotebookNode], None]:
+    def edit(notebook: NotebookNode) -> None:
+        notebook.cells = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") != grade_id]
+    return edit
+
+
+def _duplicate_cell(grade_id: str) -> Callable[[NotebookNode], None]:
+    def edit(notebook: NotebookNode) -> None:
+        index = next(i for i, c in enumerate(notebook.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+        notebook.cells.insert(index, copy.deepcopy(notebook.cells[index]))
+    return edit
+
+
+_CLASSIFICATION_TAIL = frozenset({"test_predict", "test_train_classification_converges"})
+
+ATTACKS = [
+    Attack(
+        "deletes_course", "deletes the gradebook, every submission and the source, and walks up from its cwd "
+        "deleting what it can; reads the gradebook and the hidden tests if it can",
+        _after("regression_loss", (
+            "import os, shutil\n"
+            "for _target in ['{course_root}/gradebook.db', '{course_root}/submitted', '{course_root}/autograded',\n"
+            "                '{course_root}/source', '{course_root}/release', '{course_root}/CANARY.txt']:\n"
+            "    try:\n"
+            "        print('LEAK', open(_target, 'rb').read(64))\n"
+            "    except OSError:\n"
+            "        pass\n"
+            "    shutil.rmtree(_target, ignore_errors=True)\n"
+            "    try:\n"
+            "        os.remove(_target)\n"
+            "    except OSError:\n"
+            "        pass\n"
+            "_here = os.getcwd()\n"
+            "for _ in range(6):\n"
+            "    _here = os.path.dirname(_here)\n"
+            "    for _name in os.listdir(_here) if os.access(_here, os.R_OK) else []:\n"
+            "        shutil.rmtree(os.path.join(_here, _name), ignore_errors=True)\n")),
+    ),
+    Attack(
+        "memory_bomb", "allocates 256 MiB after 256 MiB until memory runs out (the memory is freed when the "
+        "MemoryError unwinds, so the cells after it run as usual)",
+        _after("predict", "def _bomb():\n    hog = []\n    while True:\n        hog.append(bytearray(2**28))\n_bomb()"),
+    ),
+    Attack("kernel_exit", "the kernel process exits in the predict cell",
+           _after("predict", "import os\nos._exit(1)"), _CLASSIFICATION_TAIL),
+    Attack(
+        "fork_bomb", "forks until the system says no",
+        _after("predict", (
+            "import os, time\n"
+            "try:\n"
+            "    while True:\n"
+            "        if os.fork() == 0:\n"
+            "            time.sleep(3)\n"
+            "            os._exit(0)\n"
+            "except OSError as error:\n"
+            "    print('fork stopped:', error)\n"
+            "time.sleep(5)")),
+    ),
+    Attack(
+        "infinite_loop", "train_regression never returns",
+        {"train_regression": "def train_regression(x_vals, y_vals, A, optimizer, indices):\n    while True:\n        pass"},
+        frozenset({"test_train_regression", "test_train_regression_converges"}),
+    ),
+    Attack("deleted_test_cell", "deletes the test cell of predict", edit=_delete_cell("test_predict")),
+    Attack("duplicated_test_cell", "duplicates a test cell (its grade id twice)",
+           edit=_duplicate_cell("test_regression_loss")),
+]
+ATTACKS_BY_NAME = {a.name: a for a in ATTACKS}

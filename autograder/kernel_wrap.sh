@@ -1,32 +1,40 @@
 #!/bin/sh
 # Start a kernel contained: run as root inside a fresh mount namespace (`unshare --mount [--net] --`),
-# hide what the kernel must not see, then drop to the sandbox user for good and exec the kernel.
-# usage: kernel_wrap.sh UID GID SCRATCH PYTHON_PREFIX HIDDEN(colon-separated) -- kernel command...
+# cover the directories the kernel must not see, then drop to the sandbox user for good and exec it.
+#
+# usage: kernel_wrap.sh UID GID CGROUP_PROCS [COVER KEEPS]... -- kernel command...
+#   CGROUP_PROCS  colon-separated cgroup.procs files to join ("" for none);
+#   COVER  a directory to replace with an empty file system;
+#   KEEPS  colon-separated paths inside COVER to bring back, read-only, or writable when marked with a
+#          leading "+" ("" for none).
 set -eu
-uid=$1; gid=$2; scratch=$3; prefix=$4; hidden=$5; shift 5; [ "$1" = "--" ] && shift
-
-# /root holds the Python installation of this machine (pyenv) and nothing the kernel should read:
-# cover it, then bring back the Python prefix alone, read-only.
-case "$prefix" in
-  /root/*)
-    mkdir -p "$scratch"
-    mount --bind "$prefix" "$scratch"
-    mount -t tmpfs -o mode=755,size=64k tmpfs /root
-    mkdir -p "$prefix"
-    mount --move "$scratch" "$prefix"
-    mount -o remount,bind,ro "$prefix"
-    ;;
-  *) mount -t tmpfs -o mode=700,size=64k tmpfs /root ;;
-esac
-
-# The course's private directories: empty and unreadable in here.
+uid=$1; gid=$2; procs=$3; shift 3
 IFS=:
-for path in $hidden; do
-  if [ -d "$path" ]; then mount -t tmpfs -o mode=000,size=4k tmpfs "$path"
-  elif [ -f "$path" ]; then mount --bind /dev/null "$path"
-  fi
-done
+for file in $procs; do echo $$ > "$file"; done
 unset IFS
-
+# Kept paths wait on a private scratch file system while their cover goes on (it may cover where they live).
+scratch=/mnt
+mount -t tmpfs -o mode=700,size=64k tmpfs "$scratch"
+n=0
+while [ "$1" != "--" ]; do
+  cover=$1; keeps=$2; shift 2
+  [ -d "$cover" ] || continue
+  IFS=:
+  for keep in $keeps; do
+    n=$((n + 1)); path=${keep#+}
+    [ -e "$path" ] && mkdir "$scratch/$n" && mount --bind "$path" "$scratch/$n"
+  done
+  mount -t tmpfs -o mode=755,size=64k tmpfs "$cover"
+  n=0
+  for keep in $keeps; do
+    n=$((n + 1)); path=${keep#+}
+    mountpoint -q "$scratch/$n" 2>/dev/null || continue
+    mkdir -p "$path"; mount --move "$scratch/$n" "$path"
+    [ "$keep" = "$path" ] && mount -o remount,bind,ro "$path"
+  done
+  unset IFS
+  rm -rf "$scratch"/*; n=0
+done
+shift
 exec setpriv --reuid="$uid" --regid="$gid" --clear-groups --inh-caps=-all --bounding-set=-all \
   --no-new-privs -- "$@"

@@ -6,12 +6,14 @@ kernel then:
 
 - runs in a fresh private directory (its cwd, HOME and TMPDIR), holding only the assignment's own helper
   files, copied from the submission's directory; a student's extra files (a `numpy.py`, say) stay behind;
-- runs as the unprivileged user `sandbox_user`, in its own mount namespace where the course's private
-  directories (`hidden_course_paths`: submissions, gradebook, source, ...) are covered by empty, unreadable
-  file systems and `/root` shows nothing but the Python installation;
+- runs as the unprivileged user `sandbox_user`, in its own mount namespace where the course directory is
+  covered by an empty file system but for what the kernel needs to run (`visible_course_paths`: the
+  virtualenv and the grading package, read-only), and `/root` shows nothing but the Python installation:
+  no submission, gradebook, source or feedback is there to read or write;
 - has no network (its own empty network namespace; the kernel talks to nbgrader over unix sockets);
 - is limited in memory (RLIMIT_AS, so a bomb raises MemoryError instead of swapping or waking the OOM
-  killer), processes (a fork bomb), file size and CPU time.
+  killer), processes (a fork bomb), file size and CPU time; where the machine has cgroups, a cgroup caps
+  the memory and processes of the kernel and all its children together, and nothing of it outlives it.
 
 Where the machine does not allow a part (not root: no user switch, no namespaces), that part is skipped
 with one warning in the log and the rest still holds; the README says which protection holds where.
@@ -25,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
@@ -51,6 +54,57 @@ def ensure_user(name: str) -> pwd.struct_passwd:
         return pwd.getpwnam(name)
 
 
+class KernelCgroup:
+    """Memory and process caps for one kernel and all it starts, where the machine has cgroups (v1 or v2).
+
+    RLIMIT_AS caps each process; the cgroup caps their sum, so even forked children cannot make the machine
+    swap or wake the OOM killer for anyone else, and no process of the kernel outlives it.
+    """
+
+    ROOT = Path("/sys/fs/cgroup")
+
+    def __init__(self, directories: list[Path]):
+        self.directories = directories
+
+    @classmethod
+    def create(cls, name: str, memory: int, processes: int) -> "KernelCgroup | None":
+        unified = (cls.ROOT / "cgroup.controllers").is_file() and "memory" in (cls.ROOT / "cgroup.controllers").read_text()
+        settings = ({cls.ROOT / name: {"memory.max": memory, "memory.swap.max": 0, "pids.max": processes}}
+                    if unified else
+                    {cls.ROOT / "memory" / name: {"memory.limit_in_bytes": memory, "memory.memsw.limit_in_bytes": memory},
+                     cls.ROOT / "pids" / name: {"pids.max": processes}})
+        made = []
+        try:
+            for directory, values in settings.items():
+                directory.mkdir()
+                made.append(directory)
+                for key, value in values.items():
+                    if (directory / key).exists():
+                        (directory / key).write_text(str(value))
+        except OSError:
+            cls(made).remove()
+            return None
+        return cls(made)
+
+    @property
+    def procs_files(self) -> str:
+        return ":".join(str(d / "cgroup.procs") for d in self.directories)
+
+    def remove(self) -> None:
+        """Kill whatever is left in the cgroup, then remove it."""
+        for directory in self.directories:
+            for _ in range(50):
+                try:
+                    for pid in (directory / "cgroup.procs").read_text().split():
+                        os.kill(int(pid), 9)
+                    directory.rmdir()
+                    break
+                except ProcessLookupError:
+                    continue
+                except OSError:
+                    time.sleep(0.1)
+
+
 def _set_limits(limits: list[tuple[int, int]]):
     def preexec() -> None:  # runs in the child between fork and exec
         for limit, value in limits:
@@ -68,9 +122,12 @@ class SandboxedKernelManager(AsyncKernelManager):
     cpu_seconds = Integer(600, help="CPU time of one kernel, all cells together (RLIMIT_CPU)").tag(config=True)
     network = Bool(False, help="let the kernel reach the network").tag(config=True)
     assignment_files = List(Unicode(), help="files of the assignment copied into the kernel's directory").tag(config=True)
-    hidden_paths = List(Unicode(), help="directories the kernel must not see (covered in its namespace)").tag(config=True)
+    course_root = Unicode("", help="the course directory, covered in the kernel's namespace").tag(config=True)
+    visible_course_paths = List(Unicode(), help="paths in the course directory the kernel still sees, "
+                                "read-only").tag(config=True)
 
     _sandbox: Path | None = None
+    _cgroup: KernelCgroup | None = None
     _warned = False
 
     async def _async_pre_start_kernel(self, **kw):
@@ -85,6 +142,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.connection_file = str(self._sandbox / "runtime" / "kernel.json")
             if contained:
                 self.transport, self.ip = "ipc", str(self._sandbox / "runtime" / "ipc")
+                self._cgroup = KernelCgroup.create(self._sandbox.name, self.memory_limit, self.max_processes)
         self._copy_assignment_files(Path(kw.get("cwd") or "."), self._sandbox / "work", user)
         kw["env"] = self._environment(user)
         kw["cwd"] = str(self._sandbox / "work")
@@ -100,15 +158,23 @@ class SandboxedKernelManager(AsyncKernelManager):
         kw["umask"] = 0o077
         if contained:
             namespaces = ["--mount"] + ([] if self.network else ["--net"])
-            hidden = ":".join(str(Path(p).resolve()) for p in self.hidden_paths)
+            # World-writable places would let one kernel leave files for the next: each gets its own view.
+            covers = ["/root", sys.base_prefix if sys.base_prefix.startswith("/root/") else "",
+                      tempfile.gettempdir(), f"+{self._sandbox}", "/var/tmp", "", "/dev/shm", ""]
+            if self.course_root:
+                root = Path(self.course_root).resolve()
+                covers += [str(root), ":".join(str(root / p) for p in self.visible_course_paths)]
+            cgroup = self._cgroup.procs_files if self._cgroup else ""
             cmd = ["unshare", *namespaces, "--", "/bin/sh", str(WRAPPER), str(user.pw_uid), str(user.pw_gid),
-                   str(self._sandbox / ".mnt"), sys.base_prefix, hidden, "--", *cmd]
+                   cgroup, *covers, "--", *cmd]
         return cmd, kw
 
     def _make_directories(self, user: pwd.struct_passwd) -> Path:
+        """The kernel's directories, in a base it cannot write: it may empty them, but not remove them."""
         base = Path(tempfile.mkdtemp(prefix="backprop-kernel-"))
-        for sub in ("", "work", "home", "runtime", "tmp"):
-            (base / sub).mkdir(mode=0o700, exist_ok=True)
+        base.chmod(0o755)
+        for sub in ("work", "home", "runtime", "tmp"):
+            (base / sub).mkdir(mode=0o700)
             os.chown(base / sub, user.pw_uid, user.pw_gid)
         return base
 
@@ -143,6 +209,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
         if not restart and self._sandbox is not None:
+            if self._cgroup is not None:
+                self._cgroup.remove()
+                self._cgroup = None
             shutil.rmtree(self._sandbox, ignore_errors=True)
             self._sandbox = None
 
