@@ -2,6 +2,7 @@
 import os
 
 from autograder.execute import ExecuteContained
+from autograder.exporter import SubmissionExporter
 from autograder.feedback import HideHiddenTests
 from autograder.sandbox import SandboxedKernelManager
 from autograder.sanitize import DeduplicateIdsKeepingBatch
@@ -34,6 +35,8 @@ c.Autograde.autograde_preprocessors = [
     ExecuteContained, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties,
     CheckCellMetadata,
 ]
+# A file that is not a readable notebook (or is over 50 MiB) fails alone, with the student, file and reason.
+c.Autograde.exporter_class = SubmissionExporter
 # A deleted or retyped test cell is put back from the gradebook and graded.
 c.OverwriteCells.add_missing_cells = True
 c.ExecuteContained.submission_timeout = 900

@@ -1,11 +1,16 @@
-"""The instructor's command line: `autograder demo`."""
+"""The instructor's command line: `autograder demo` and `autograder selfcheck`."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from .demo import DEMO_MISTAKES, run_demo
 from .corpus import BY_NAME
+from .demo import DEMO_MISTAKES, run_demo
+from .selfcheck import CI_SUBSET, expectations, run_selfcheck
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name for name in text.split(",") if name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,16 +20,33 @@ def main(argv: list[str] | None = None) -> int:
                                "mistakes) with the real nbgrader commands, and print the grades")
     demo.add_argument("--dir", type=Path, default=run_demo.__kwdefaults__["directory"],
                       help="where to build the demo course (replaced if it exists; default: %(default)s)")
-    demo.add_argument("--mistakes", default=",".join(DEMO_MISTAKES),
+    demo.add_argument("--mistakes", type=_names, default=DEMO_MISTAKES,
                       help=f"comma-separated mistakes to include, from: {', '.join(BY_NAME)}")
+    check = commands.add_parser("selfcheck", help="grade known submissions (reference, blank, idioms, mistakes, "
+                                "attacks) through nbgrader and print expected vs got, item by item")
+    check.add_argument("--dir", type=Path, default=run_selfcheck.__kwdefaults__["directory"],
+                       help="where to build the course (replaced if it exists; default: %(default)s)")
+    scope = check.add_mutually_exclusive_group()
+    scope.add_argument("--all", action="store_true", help="the whole corpus (about 40 submissions, 10 minutes)")
+    scope.add_argument("--only", type=_names, help="comma-separated corpus entries, such as mistake:l1_loss")
+    check.add_argument("--list", action="store_true", help="list the corpus entries and stop")
     args = parser.parse_args(argv)
+
     if args.command == "demo":
-        mistakes = tuple(name for name in args.mistakes.split(",") if name)
-        unknown = [name for name in mistakes if name not in BY_NAME]
+        unknown = [name for name in args.mistakes if name not in BY_NAME]
         if unknown:
             parser.error(f"unknown mistakes: {', '.join(unknown)}")
-        run_demo(directory=args.dir, mistakes=mistakes)
-    return 0
+        run_demo(directory=args.dir, mistakes=args.mistakes)
+        return 0
+    if args.list:
+        print("\n".join(e.name for e in expectations(args.dir)))
+        return 0
+    names = None if args.all else (args.only or CI_SUBSET)
+    unknown = set(names or ()) - {e.name for e in expectations(args.dir)}
+    if unknown:
+        parser.error(f"not in the corpus: {', '.join(sorted(unknown))} (see --list)")
+    rows = run_selfcheck(directory=args.dir, names=names)
+    return 0 if all(row.ok for row in rows) else 1
 
 
 if __name__ == "__main__":

@@ -1,0 +1,113 @@
+"""`autograder selfcheck`: grade known submissions through the real pipeline and compare with what they
+must score: the reference, a blank notebook, correct answers in other idioms, typical mistakes and attacks.
+
+Each submission has an expectation (the items it must lose, and the phrase each failure must say); the
+self-check prints a confusion table, item by item: expected vs got, and the diagnosis given.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nbformat import NotebookNode
+
+from .corpus import ATTACKS, IDIOMS, MISTAKES
+from .course import Course, StudentResult
+from .submissions import fill, reference_answers, release_notebook
+
+# Small enough for CI: one of each kind of outcome.
+CI_SUBSET = ("reference", "blank", "idiom:tf_function_steps_and_assign_sub", "mistake:tf_nn_l2_loss",
+             "mistake:resampled_indices", "mistake:probabilities_returned", "attack:kernel_exit")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    name: str
+    notebook: NotebookNode
+    loses: frozenset[str] | None  # None: every item
+    says: dict[str, str] = field(default_factory=dict)
+
+
+def expectations(course_root: Path, names: tuple[str, ...] | None = None) -> list[Expectation]:
+    """The corpus as submissions with expected outcomes, in a fixed order; `names` picks some."""
+    release, reference = release_notebook(), reference_answers()
+    corpus = [Expectation("reference", fill(release, reference), frozenset()),
+              Expectation("blank", release, None)]
+    corpus += [Expectation(f"idiom:{name}", fill(release, {**reference, **answers}), frozenset())
+               for name, answers in IDIOMS.items()]
+    corpus += [Expectation(f"mistake:{m.name}", fill(release, {**reference, **m.answers}), m.loses, m.says)
+               for m in MISTAKES]
+    corpus += [Expectation(f"attack:{a.name}", a.notebook(release, reference, course_root), a.loses)
+               for a in ATTACKS]
+    if names is None:
+        return corpus
+    by_name = {e.name: e for e in corpus}
+    unknown = [name for name in names if name not in by_name]
+    if unknown:
+        raise KeyError(f"not in the corpus: {', '.join(unknown)}")
+    return [by_name[name] for name in names]
+
+
+def student_id(name: str) -> str:
+    """nbgrader student ids cannot hold ':'; the exchange uses '+' as a separator."""
+    return name.replace(":", "-")
+
+
+@dataclass
+class Row:
+    expectation: Expectation
+    result: StudentResult
+
+    @property
+    def expected(self) -> set[str]:
+        loses = self.expectation.loses
+        return set(self.result.items) if loses is None else set(loses)
+
+    @property
+    def diagnoses_given(self) -> dict[str, bool]:
+        return {item: phrase in self.result.messages.get(item, "") for item, phrase in self.expectation.says.items()}
+
+    @property
+    def ok(self) -> bool:
+        return self.result.lost == self.expected and all(self.diagnoses_given.values())
+
+
+def run_selfcheck(*, directory: Path = Path("selfcheck"), names: tuple[str, ...] | None = CI_SUBSET,
+                  echo=print) -> list[Row]:
+    """Grade the chosen corpus entries with the real nbgrader commands and print the confusion table."""
+    started = time.perf_counter()
+    course = Course.create(directory)
+    chosen = expectations(course.root, names)
+    course.release()
+    for expectation in chosen:
+        course.submit(student_id(expectation.name), expectation.notebook)
+    course.grade()
+    results = course.results()
+    rows = [Row(e, results[student_id(e.name)]) for e in chosen]
+    echo(confusion_table(rows))
+    echo(f"{sum(r.ok for r in rows)} of {len(rows)} submissions graded as expected, "
+         f"{time.perf_counter() - started:.0f} s")
+    return rows
+
+
+def confusion_table(rows: list[Row]) -> str:
+    """Item by item: which items each submission was expected to lose, which it lost, what it was told."""
+    items = sorted({item for row in rows for item in row.result.items})
+    width = max(len(row.expectation.name) for row in rows)
+    lines = ["expected to lose: x, lost: X, both: #, neither: .; then the diagnosis check",
+             " " * (width + 2) + " ".join(f"{i:>2}" for i in range(len(items)))]
+    for row in rows:
+        marks = []
+        for item in items:
+            expected, lost = item in row.expected, item in row.result.lost
+            marks.append({(True, True): " #", (True, False): " x", (False, True): " X", (False, False): " ."}[(expected, lost)])
+        diagnosis = ("named" if all(row.diagnoses_given.values()) else "NOT NAMED") if row.diagnoses_given else ""
+        lines.append(f"{row.expectation.name:<{width}}  {' '.join(marks)}  {'ok' if row.ok else 'MISMATCH'} {diagnosis}")
+        for item in sorted(row.result.lost | row.expected):
+            message = row.result.messages.get(item, "").splitlines()
+            said = next((line for line in message if line.startswith("Likely mistake")), message[0] if message else "")
+            if item in row.expectation.says or not row.ok:
+                lines.append(f"{'':<{width}}    {item}: {said}")
+    lines.append("items: " + ", ".join(f"{i}={item}" for i, item in enumerate(items)))
+    return "\n".join(lines)
