@@ -304,12 +304,14 @@ class Attack:
     answers: dict[str, str] = field(default_factory=dict)
     loses: frozenset[str] = frozenset()
     edit: Callable[[NotebookNode], None] | None = None
+    blank: bool = False  # built on the blank notebook instead of the reference answers
 
     def notebook(self, release: NotebookNode, reference: dict[str, str], course_root: Path) -> NotebookNode:
-        """The submission: the reference answers, this attack's cells, and its edits."""
+        """The submission: the reference answers (or none), this attack's cells, and its edits."""
+        base = {} if self.blank else reference
         answers = {grade_id: text.replace("{reference}", reference[grade_id]).replace("{course_root}", str(course_root))
                    for grade_id, text in self.answers.items()}
-        notebook = fill(release, {**reference, **answers})
+        notebook = fill(release, {**base, **answers})
         if self.edit:
             self.edit(notebook)
         return notebook
@@ -334,6 +336,17 @@ def _duplicate_cell(grade_id: str) -> Callable[[NotebookNode], None]:
 
 
 _CLASSIFICATION_TAIL = frozenset({"test_predict", "test_train_classification_converges"})
+ALL_TESTS = frozenset({
+    "test_regression_loss", "test_make_regression_optimizer", "test_regression_train_step", "test_train_regression",
+    "test_train_regression_converges", "test_classification_loss", "test_make_classification_optimizer",
+    "test_classification_train_step", "test_train_classification", "test_predict", "test_train_classification_converges",
+})
+
+
+def _empty_test_cells(notebook: NotebookNode) -> None:
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code":
+            cell.source = "pass"
 
 ATTACKS = [
     Attack(
@@ -384,6 +397,16 @@ ATTACKS = [
         frozenset({"test_train_regression", "test_train_regression_converges"}),
     ),
     Attack("deleted_test_cell", "deletes the test cell of predict", edit=_delete_cell("test_predict")),
+    Attack(
+        "shadowed_builtins_blank", "a blank notebook that shadows the names tests use (len, abs, all, isinstance, "
+        "float) in the notebook's namespace",
+        {"regression_loss": ("def regression_loss(y_pred, y_true):\n    raise NotImplementedError()\n"
+                             "len = lambda *args: 3\nabs = lambda *args: 0.0\nall = any = lambda *args: True\n"
+                             "isinstance = lambda *args: True\nfloat = lambda *args: 10.0")},
+        ALL_TESTS, blank=True,
+    ),
+    Attack("emptied_test_cells_blank", "a blank notebook whose test cells are replaced by `pass`",
+           loses=ALL_TESTS, edit=_empty_test_cells, blank=True),
     Attack("duplicated_test_cell", "duplicates a test cell (its grade id twice)",
            edit=_duplicate_cell("test_regression_loss")),
 ]

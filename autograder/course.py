@@ -164,8 +164,10 @@ class StudentResult:
 
 
 def _failure_messages(autograded: Path) -> dict[str, str]:
-    """The error each test cell of an autograded notebook ended with, by grade_id."""
+    """The error each test cell of an autograded notebook ended with, by grade_id (none if it was not graded)."""
     messages = {}
+    if not autograded.is_file():
+        return messages
     for cell in nbformat.read(str(autograded), as_version=4).cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         for output in cell.get("outputs", []):
