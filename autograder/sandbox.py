@@ -20,6 +20,7 @@ with one warning in the log and the rest still holds; the README says which prot
 """
 from __future__ import annotations
 
+import functools
 import os
 import pwd
 import resource
@@ -37,6 +38,7 @@ GiB, MiB = 2**30, 2**20
 WRAPPER = Path(__file__).with_name("kernel_wrap.sh")
 
 
+@functools.cache
 def can_contain() -> bool:
     """Whether this process may switch users and make namespaces (it is root, and unshare works)."""
     if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("setpriv"):
@@ -148,13 +150,15 @@ class SandboxedKernelManager(AsyncKernelManager):
         kw["cwd"] = str(self._sandbox / "work")
         cmd, kw = await super()._async_pre_start_kernel(**kw)
         os.chown(self.connection_file, user.pw_uid, user.pw_gid)
-        kw["preexec_fn"] = _set_limits([
+        limits = [
             (resource.RLIMIT_AS, self.memory_limit),
-            (resource.RLIMIT_NPROC, self.max_processes),
             (resource.RLIMIT_FSIZE, self.max_file_size),
             (resource.RLIMIT_CPU, self.cpu_seconds),
             (resource.RLIMIT_CORE, 0),
-        ])
+        ]
+        if contained:  # RLIMIT_NPROC counts every process of the user: only the sandbox user's are the kernel's
+            limits.append((resource.RLIMIT_NPROC, self.max_processes))
+        kw["preexec_fn"] = _set_limits(limits)
         kw["umask"] = 0o077
         if contained:
             namespaces = ["--mount"] + ([] if self.network else ["--net"])
