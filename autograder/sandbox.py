@@ -21,6 +21,7 @@ with one warning in the log and the rest still holds; the README says which prot
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import pwd
 import resource
@@ -107,6 +108,16 @@ class KernelCgroup:
                     time.sleep(0.1)
 
 
+def _runtime_paths() -> list[str]:
+    """What the kernel needs to run: the Python installation, the virtualenv and the grading packages."""
+    packages = [Path(importlib.util.find_spec(name).origin).parent for name in ("autograder", "backprop_ref")]
+    return [str(Path(p).resolve()) for p in (sys.base_prefix, sys.prefix, *packages)]
+
+
+def _inside(directory: str, paths: list[str]) -> list[str]:
+    return [path for path in paths if path.startswith(directory.rstrip("/") + "/")]
+
+
 def _set_limits(limits: list[tuple[int, int]]):
     def preexec() -> None:  # runs in the child between fork and exec
         for limit, value in limits:
@@ -162,12 +173,16 @@ class SandboxedKernelManager(AsyncKernelManager):
         kw["umask"] = 0o077
         if contained:
             namespaces = ["--mount"] + ([] if self.network else ["--net"])
-            # World-writable places would let one kernel leave files for the next: each gets its own view.
-            covers = ["/root", sys.base_prefix if sys.base_prefix.startswith("/root/") else "",
-                      tempfile.gettempdir(), f"+{self._sandbox}", "/var/tmp", "", "/dev/shm", ""]
+            # /root holds nothing for the kernel; world-writable places would let one kernel leave files for
+            # the next (each gets its own, empty view); the course directory holds everyone's work.
+            covers = []
+            for cover, keep in (("/root", []), (tempfile.gettempdir(), [f"+{self._sandbox}"]),
+                                ("/var/tmp", []), ("/dev/shm", [])):
+                covers += [cover, ":".join(keep + _inside(cover, _runtime_paths()))]
             if self.course_root:
-                root = Path(self.course_root).resolve()
-                covers += [str(root), ":".join(str(root / p) for p in self.visible_course_paths)]
+                root = str(Path(self.course_root).resolve())
+                visible = [f"{root}/{path}" for path in self.visible_course_paths]
+                covers += [root, ":".join(visible + _inside(root, _runtime_paths()))]
             cgroup = self._cgroup.procs_files if self._cgroup else ""
             cmd = ["unshare", *namespaces, "--", "/bin/sh", str(WRAPPER), str(user.pw_uid), str(user.pw_gid),
                    cgroup, *covers, "--", *cmd]
