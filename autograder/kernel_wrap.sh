@@ -8,6 +8,7 @@
 #   KEEPS  colon-separated paths inside COVER to bring back, read-only, or writable when marked with a
 #          leading "+" ("" for none).
 set -eu
+umask 022  # directories made below for kept paths must be traversable by the kernel's user
 uid=$1; gid=$2; procs=$3; shift 3
 IFS=:
 for file in $procs; do echo $$ > "$file"; done
@@ -33,8 +34,10 @@ while [ "$1" != "--" ]; do
     [ "$keep" = "$path" ] && mount -o remount,bind,ro "$path"
   done
   unset IFS
-  rm -rf "$scratch"/*; n=0
+  for dir in "$scratch"/*; do rmdir "$dir" 2>/dev/null || true; done  # never rm -r: a bind may remain
+  n=0
 done
 shift
+umask 077
 exec setpriv --reuid="$uid" --regid="$gid" --clear-groups --inh-caps=-all --bounding-set=-all \
   --no-new-privs -- "$@"
