@@ -227,11 +227,12 @@ def check_train_loop(problem_name: str, train, seed: int = DEFAULT_SEED) -> None
             "the loss was recorded instead of A": _loss_history(problem, run, expected),
         }
         t = int(np.argmax(~np.isclose(got, expected, rtol=TRAJECTORY_RTOL, atol=TRAJECTORY_ATOL))) if len(got) else 0
-        first_steps = [tf2.run(problem, run.x, run.y, run.initial_A, [i])[0] for i in range(len(run.x))]
+        start = run.initial_A if t == 0 else float(got[t - 1])
+        one_step = [tf2.run(problem, run.x, run.y, start, [i])[0] for i in range(len(run.x))]
         raise _fail(name, f"{where} A after step {t + 1} should be {expected[t]:.6g}, got {got[t]:.6g} "
                     f"(expected {_fmt(expected)}, got {_fmt(got)}; A ended at {final_A:.6g}).",
                     diagnosis.trajectory_mistake(got, expected, alternatives, run.initial_A, final_A)
-                    or diagnosis.wrong_first_sample(got[0], first_steps, int(run.indices[0])))
+                    or diagnosis.wrong_sample(t, got[t], one_step, int(run.indices[t])))
 
 
 def _loss_history(problem: Problem, run, history: np.ndarray) -> np.ndarray:

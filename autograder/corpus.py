@@ -193,7 +193,7 @@ MISTAKES = [
             "        history.append(float(A.numpy()[0]))\n"
             "    return history")},
         frozenset({"test_train_regression", "test_train_regression_converges"}),
-        {"test_train_regression": "not the sample indices[0]"},
+        {"test_train_regression": "not the sample indices["},
     ),
     Mistake(
         "loss_recorded", "regression loop: records the loss of each step instead of A",

@@ -118,11 +118,11 @@ def trajectory_mistake(got: np.ndarray, expected: np.ndarray, alternatives: dict
     return None
 
 
-def wrong_first_sample(first: float, one_step_from: list[float], index: int) -> str | None:
-    """Name the sample a loop's first step trained on, if it was not indices[0]."""
-    matches = [i for i, value in enumerate(one_step_from) if _close(first, value, rtol=1e-5, atol=1e-6)]
+def wrong_sample(step: int, got: float, one_step_from: list[float], index: int) -> str | None:
+    """Name the sample the first wrong step trained on, if it was not indices[step]."""
+    matches = [i for i, value in enumerate(one_step_from) if _close(got, value, rtol=1e-5, atol=1e-6)]
     if matches and index not in matches:
-        return (f"the first step trained on sample {matches[0]}, not the sample indices[0] = {index}: "
+        return (f"step {step + 1} trained on sample {matches[0]}, not the sample indices[{step}] = {index}: "
                 "step t must use x_vals[indices[t]] (no sampling of your own)")
     return None
 
