@@ -116,20 +116,21 @@ class Course:
         return self.root / "feedback" / student_id / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
 
     def results(self) -> dict[str, "StudentResult"]:
-        """Each student's exported total and autograded items' scores, with each failed item's message.
+        """Each exported student's autograded items' scores, with each failed item's message.
 
         Autograded items are the test cells, whose grade_ids start with "test_"; the rest are graded by hand.
         """
         from nbgrader.api import Gradebook
 
-        totals = {row["student_id"]: row for row in csv.DictReader(open(self.root / "grades.csv"))}
+        with open(self.root / "grades.csv", newline="") as grades:
+            exported = {row["student_id"]: row for row in csv.DictReader(grades)}
         results = {}
         with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", self.course_id) as gradebook:
-            for student_id, row in totals.items():
+            for student_id, row in exported.items():
                 if not row["timestamp"]:
                     continue
                 submission = gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student_id)
-                result = StudentResult(student_id, float(row["raw_score"]), float(row["max_score"]))
+                result = StudentResult(student_id)
                 for grade in submission.grades:
                     if grade.name.startswith("test_"):
                         result.items[grade.name] = (grade.score, grade.max_score)
@@ -144,8 +145,6 @@ class Course:
 @dataclass
 class StudentResult:
     student_id: str
-    score: float
-    max_score: float
     items: dict[str, tuple[float, float]] = field(default_factory=dict)  # autograded tests: (score, max)
     manual: list[str] = field(default_factory=list)  # items graded by hand
     messages: dict[str, str] = field(default_factory=dict)
