@@ -6,6 +6,7 @@ from autograder.exporter import SubmissionExporter
 from autograder.feedback import HideHiddenTests
 from autograder.sandbox import SandboxedKernelManager
 from autograder.sanitize import DeduplicateIdsKeepingBatch
+from autograder.verdicts import JudgeObservations
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, GetGrades, IgnorePattern,
                                     LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
@@ -26,13 +27,14 @@ c.Execute.timeout = 180
 # cells and score full marks with an empty notebook; nobody tags a cell with this by accident.
 c.Execute.skip_cells_with_tag = "backprop-grader-never-skips-3f9c2e71"
 
-# nbgrader's own autograde steps, with two replaced: duplicated grade ids no longer stop the whole batch,
-# and a dead kernel or a spent time budget keeps the points earned before it (the rest score 0).
+# nbgrader's own autograde steps, with two replaced and one added: duplicated grade ids no longer stop the
+# whole batch; a dead kernel or a spent time budget keeps the points earned before it (the rest score 0);
+# and the hidden checks' verdicts are computed here, out of the student's kernel, which only reports numbers.
 c.Autograde.sanitize_preprocessors = [
     ClearOutput, DeduplicateIdsKeepingBatch, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
 ]
 c.Autograde.autograde_preprocessors = [
-    ExecuteContained, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties,
+    ExecuteContained, JudgeObservations, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties,
     CheckCellMetadata,
 ]
 # A file that is not a readable notebook (or is over 50 MiB) fails alone, with the student, file and reason.
@@ -40,13 +42,17 @@ c.Autograde.exporter_class = SubmissionExporter
 # A deleted or retyped test cell is put back from the gradebook and graded.
 c.OverwriteCells.add_missing_cells = True
 c.ExecuteContained.submission_timeout = 900
+# The re-check runs each submission's functions again, in a fresh kernel, on inputs from this seed; a check
+# whose report passed but whose re-check fails is flagged as tampering. This file never reaches students.
+c.JudgeObservations.recheck_seed = 4_815_162_342
+c.JudgeObservations.recheck_skip = ["run_regression", "run_classification"]  # the given training demos
 
 # Every kernel runs contained (autograder/sandbox.py): another user, a private directory holding only the
 # assignment's helper files, no network, the course directory out of sight, memory and process limits.
 c.Execute.kernel_manager_class = SandboxedKernelManager
 c.SandboxedKernelManager.assignment_files = ["backprop_problem.py", "backprop_plots.py"]
 c.SandboxedKernelManager.course_root = course_root
-c.SandboxedKernelManager.visible_course_paths = [".venv", "autograder", "backprop_ref"]
+c.SandboxedKernelManager.visible_course_paths = [".venv"]  # and SandboxedKernelManager.kernel_modules
 c.SandboxedKernelManager.memory_limit = 4 * 2**30
 
 # nbgrader scores any stderr output of a test cell as a failure. TensorFlow is silenced before it is

@@ -163,7 +163,8 @@ class StudentResult:
 
 
 def _failure_messages(autograded: Path) -> dict[str, str]:
-    """The error each test cell of an autograded notebook ended with, by grade_id (none if it was not graded)."""
+    """The first error of each cell of an autograded notebook, by grade_id: for a test cell, the grader's
+    verdict (autograder.verdicts puts it first) or the error the cell raised."""
     messages = {}
     if not autograded.is_file():
         return messages
@@ -171,5 +172,5 @@ def _failure_messages(autograded: Path) -> dict[str, str]:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         for output in cell.get("outputs", []):
             if output.output_type == "error":
-                messages[grade_id] = f"{output.ename}: {output.evalue}"
+                messages.setdefault(grade_id, f"{output.ename}: {output.evalue}")
     return messages

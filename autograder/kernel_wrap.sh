@@ -5,8 +5,8 @@
 # usage: kernel_wrap.sh UID GID CGROUP_PROCS [COVER KEEPS]... -- kernel command...
 #   CGROUP_PROCS  colon-separated cgroup.procs files to join ("" for none);
 #   COVER  a directory to replace with an empty file system;
-#   KEEPS  colon-separated paths inside COVER to bring back, read-only, or writable when marked with a
-#          leading "+" ("" for none).
+#   KEEPS  colon-separated paths (directories or files) inside COVER to bring back, read-only, or
+#          writable when marked with a leading "+" ("" for none).
 set -eu
 umask 022  # directories made below for kept paths must be traversable by the kernel's user
 uid=$1; gid=$2; procs=$3; shift 3
@@ -23,18 +23,20 @@ while [ "$1" != "--" ]; do
   IFS=:
   for keep in $keeps; do
     n=$((n + 1)); path=${keep#+}
-    [ -e "$path" ] && mkdir "$scratch/$n" && mount --bind "$path" "$scratch/$n"
+    if [ -d "$path" ]; then mkdir "$scratch/$n"; elif [ -e "$path" ]; then : > "$scratch/$n"; else continue; fi
+    mount --bind "$path" "$scratch/$n"
   done
   mount -t tmpfs -o mode=755,size=64k tmpfs "$cover"
   n=0
   for keep in $keeps; do
     n=$((n + 1)); path=${keep#+}
     mountpoint -q "$scratch/$n" 2>/dev/null || continue
-    mkdir -p "$path"; mount --move "$scratch/$n" "$path"
+    if [ -d "$scratch/$n" ]; then mkdir -p "$path"; else mkdir -p "${path%/*}"; : > "$path"; fi
+    mount --move "$scratch/$n" "$path"
     [ "$keep" = "$path" ] && mount -o remount,bind,ro "$path"
   done
   unset IFS
-  for dir in "$scratch"/*; do rmdir "$dir" 2>/dev/null || true; done  # never rm -r: a bind may remain
+  for entry in "$scratch"/*; do rmdir "$entry" 2>/dev/null || rm -f "$entry" 2>/dev/null || true; done  # never rm -r
   n=0
 done
 shift

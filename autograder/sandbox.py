@@ -6,10 +6,11 @@ kernel then:
 
 - runs in a fresh private directory (its cwd, HOME and TMPDIR), holding only the assignment's own helper
   files, copied from the submission's directory; a student's extra files (a `numpy.py`, say) stay behind;
-- runs as the unprivileged user `sandbox_user`, in its own mount namespace where the course directory is
-  covered by an empty file system but for what the kernel needs to run (`visible_course_paths`: the
-  virtualenv and the grading package, read-only), and `/root` shows nothing but the Python installation:
-  no submission, gradebook, source or feedback is there to read or write;
+- runs as the unprivileged user `sandbox_user`, in its own mount namespace where the course directory and
+  the grading packages' repository are covered by an empty file system but for what the kernel needs to
+  run (the virtualenv, and the few modules the hidden checks import there: `kernel_modules`, read-only),
+  and `/root` shows nothing but the Python installation: no submission, gradebook, source, feedback,
+  reference solution or verdict code is there to read or write;
 - has no network (its own empty network namespace; the kernel talks to nbgrader over unix sockets);
 - is limited in memory (RLIMIT_AS, so a bomb raises MemoryError instead of swapping or waking the OOM
   killer), processes (a fork bomb), file size and CPU time; where the machine has cgroups, a cgroup caps
@@ -33,7 +34,7 @@ import time
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Bool, Integer, List, Unicode
+from traitlets import Bool, Dict, Integer, List, Unicode
 
 GiB, MiB = 2**30, 2**20
 WRAPPER = Path(__file__).with_name("kernel_wrap.sh")
@@ -108,10 +109,19 @@ class KernelCgroup:
                     time.sleep(0.1)
 
 
-def _runtime_paths() -> list[str]:
-    """What the kernel needs to run: the Python installation, the virtualenv and the grading packages."""
-    packages = [Path(importlib.util.find_spec(name).origin).parent for name in ("autograder", "backprop_ref")]
-    return [str(Path(p).resolve()) for p in (sys.base_prefix, sys.prefix, *packages)]
+def _runtime_paths(modules: list[str]) -> list[str]:
+    """What the kernel needs to run: the Python installation, the virtualenv, and the files of `modules`
+    (with their packages' __init__), not the rest of their packages."""
+    files = []
+    for name in modules:
+        parts = name.split(".")
+        files += [importlib.util.find_spec(".".join(parts[:i])).origin for i in range(1, len(parts) + 1)]
+    return [str(Path(p).resolve()) for p in (sys.base_prefix, sys.prefix, *dict.fromkeys(files))]
+
+
+def _package_root(modules: list[str]) -> str:
+    """Where the grading packages live (the repository): out of sight but for `modules`, like the course."""
+    return str(Path(importlib.util.find_spec(modules[0].split(".")[0]).origin).resolve().parent.parent)
 
 
 def _inside(directory: str, paths: list[str]) -> list[str]:
@@ -138,6 +148,10 @@ class SandboxedKernelManager(AsyncKernelManager):
     course_root = Unicode("", help="the course directory, covered in the kernel's namespace").tag(config=True)
     visible_course_paths = List(Unicode(), help="paths in the course directory the kernel still sees, "
                                 "read-only").tag(config=True)
+    kernel_modules = List(Unicode(), ["autograder.probe", "autograder.grading_inputs", "backprop_ref.problem"],
+                          help="modules the hidden checks import in the kernel; nothing else of their packages "
+                          "(the reference solution, the verdicts) is visible there").tag(config=True)
+    grading_env = Dict(Unicode(), help="environment variables the grader sets for the kernel").tag(config=True)
 
     _sandbox: Path | None = None
     _cgroup: KernelCgroup | None = None
@@ -175,14 +189,15 @@ class SandboxedKernelManager(AsyncKernelManager):
             namespaces = ["--mount"] + ([] if self.network else ["--net"])
             # /root holds nothing for the kernel; world-writable places would let one kernel leave files for
             # the next (each gets its own, empty view); the course directory holds everyone's work.
-            covers = []
-            for cover, keep in (("/root", []), (tempfile.gettempdir(), [f"+{self._sandbox}"]),
-                                ("/var/tmp", []), ("/dev/shm", [])):
-                covers += [cover, ":".join(keep + _inside(cover, _runtime_paths()))]
+            runtime = _runtime_paths(self.kernel_modules)
+            hidden = [("/root", []), (tempfile.gettempdir(), [f"+{self._sandbox}"]), ("/var/tmp", []),
+                      ("/dev/shm", []), (_package_root(self.kernel_modules), [])]
             if self.course_root:
                 root = str(Path(self.course_root).resolve())
-                visible = [f"{root}/{path}" for path in self.visible_course_paths]
-                covers += [root, ":".join(visible + _inside(root, _runtime_paths()))]
+                hidden.append((root, [f"{root}/{path}" for path in self.visible_course_paths]))
+            covers = []
+            for cover, keep in dict(hidden).items():
+                covers += [cover, ":".join(dict.fromkeys(keep + _inside(cover, runtime)))]
             cgroup = self._cgroup.procs_files if self._cgroup else ""
             cmd = ["unshare", *namespaces, "--", "/bin/sh", str(WRAPPER), str(user.pw_uid), str(user.pw_gid),
                    cgroup, *covers, "--", *cmd]
@@ -223,6 +238,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             "TF_ENABLE_ONEDNN_OPTS": "0",
             "MALLOC_ARENA_MAX": "2",  # glibc arenas per thread inflate the address space TF's threads use
             "NBGRADER_EXECUTION": os.environ.get("NBGRADER_EXECUTION", ""),
+            **self.grading_env,
         }
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:

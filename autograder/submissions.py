@@ -82,9 +82,12 @@ def _execute(cell: NotebookNode, namespace: dict) -> None:
 def run_in_process(answers: dict[str, str], root: Path | None = None) -> dict[str, BaseException | None]:
     """Run the source notebook's code cells, with `answers` in its solution cells, in this process.
 
-    Returns each test cell's outcome (None: passed). A fast stand-in for a kernel, for tests of the checks
-    themselves; grading proper always goes through nbgrader and a real kernel.
+    Returns each test cell's outcome (None: passed): its own error, or the verdict on what its hidden
+    checks observed, judged as `verdicts.JudgeObservations` judges a kernel's. A fast stand-in for a
+    kernel, for tests of the checks themselves; grading proper always goes through nbgrader and a kernel.
     """
+    from . import probe, verdicts  # the grading side, which the student-facing helpers above do not need
+
     root = root or course_root()
     namespace: dict = {"__name__": "__main__"}
     outcomes: dict[str, BaseException | None] = {}
@@ -92,13 +95,19 @@ def run_in_process(answers: dict[str, str], root: Path | None = None) -> dict[st
         for cell in fill(source_notebook(root), answers).cells:
             if cell.cell_type != "code":
                 continue
+            observations: list[dict] = []
+            probe.publish = observations.append
             try:
                 _execute(cell, namespace)
                 outcome = None
             except Exception as error:  # the cell's verdict, as a kernel would report it
                 outcome = error
+            finally:
+                probe.publish = probe.show
             if cell.metadata.get("nbgrader", {}).get("grade") and not is_solution(cell):
-                outcomes[grade_id(cell)] = outcome
+                asked = verdicts.asked_checks(cell.source)
+                failure = verdicts.verdict(asked, observations, probe.grading_seed(), outcome is not None)
+                outcomes[grade_id(cell)] = failure or outcome
     return outcomes
 
 

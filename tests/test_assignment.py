@@ -42,7 +42,7 @@ def test_release_reveals_no_solution_and_no_hidden_test():
                       if line.strip() and not line.strip().startswith(("def ", '"""'))}
     for path in RELEASE.iterdir():
         text = path.read_text()
-        for marker in ("BEGIN SOLUTION", "HIDDEN TESTS", "from autograder", "checks.check_", "backprop_ref"):
+        for marker in ("BEGIN SOLUTION", "HIDDEN TESTS", "from autograder", "probe.observe_", "backprop_ref"):
             assert marker not in text, f"{path.name} holds {marker!r}"
         if path.suffix == ".ipynb":
             sources = "\n".join(cell.source for cell in nbformat.read(str(path), as_version=4).cells)

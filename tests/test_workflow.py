@@ -71,7 +71,7 @@ def test_feedback_shows_verdicts_but_no_hidden_test_code(graded_course):
     course, _ = graded_course
     for student_id in ("reference", *MISTAKES):
         html = course.feedback_file(student_id).read_text()
-        for hidden in ("BEGIN HIDDEN TESTS", "from autograder", "checks.check_", "grading_inputs"):
+        for hidden in ("BEGIN HIDDEN TESTS", "from autograder", "probe.observe_", "grading_inputs"):
             assert hidden not in html, f"{student_id}'s feedback shows {hidden!r}"
     for name in MISTAKES:
         html = course.feedback_file(name).read_text()

@@ -1,0 +1,231 @@
+"""The kernel side of the hidden checks: run the student's functions on the grader's inputs and report the
+numbers. No verdict is computed here.
+
+This module runs inside the student's kernel, where student code can change anything (NumPy, TensorFlow,
+builtins, this module). So it only reports: each `observe_*` runs one function on inputs drawn from the
+grading seed and publishes what came back (values, gradients, A's history) as one display output of type
+`OBSERVATION_MIME`. The grader (`autograder.judge`, in nbgrader's own process) compares those numbers
+with the reference on the same inputs, and re-runs the student's functions in a fresh kernel on inputs of
+its own: a report that disagrees with the re-check is tampering.
+
+It holds no answer of the exercises. Where a function is checked alone, what it calls is swapped for a
+*probe* function that is deliberately not the exercise's: a step calls `probe_loss`, a loop calls
+`probe_step`. The grader knows both, and so what a correct step or loop does with them.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Any, Callable
+
+import numpy as np
+
+from backprop_ref.problem import PROBLEMS, Problem
+
+from . import grading_inputs
+from .grading_inputs import DEFAULT_SEED
+
+OBSERVATION_MIME = "application/vnd.backprop.observation+json"
+SEED_VARIABLE = "BACKPROP_GRADING_SEED"  # set by the grader for its re-check kernel
+OPTIMIZER_GRADIENTS = (0.5, -0.25)  # applied in turn to a fresh variable at 1.0
+
+
+def _tf():
+    """TensorFlow, imported when first needed: the setup cell has already imported it quietly."""
+    import tensorflow as tf
+    return tf
+
+
+def grading_seed() -> int:
+    return int(os.environ.get(SEED_VARIABLE, DEFAULT_SEED))
+
+
+def probe_loss(output, target):
+    """Not the exercise's loss: a smooth function of the model's output whose gradient never vanishes."""
+    tf = _tf()
+    output = tf.cast(output, tf.float32)
+    return tf.reduce_mean(tf.exp(0.3 * (output - tf.cast(target, tf.float32))) + output)
+
+
+def probe_step(A, x, y, optimizer):
+    """Not the exercise's step: a fixed pull of A towards its sample, so a loop's use of indices shows."""
+    tf = _tf()
+    x, y = tf.reduce_mean(tf.cast(x, tf.float32)), tf.reduce_mean(tf.cast(y, tf.float32))
+    before = tf.identity(A)
+    A.assign(0.5 * A + 0.3 * x + 0.2 * y)
+    return tf.reduce_mean(tf.square(before - y))
+
+
+def gradient_descent(problem: Problem):
+    """The optimizer a step or loop is handed (the one the visible tests hand it too)."""
+    return _tf().keras.optimizers.SGD(learning_rate=problem.learning_rate)
+
+
+# --- reporting -------------------------------------------------------------------------------------------
+
+def _plain(value) -> Any:
+    return value.numpy() if hasattr(value, "numpy") else value
+
+
+def array_report(value) -> dict:
+    """A returned value as numbers (non-finite ones as strings, which JSON cannot hold otherwise)."""
+    if value is None:
+        return {"none": True}
+    try:
+        plain = [_plain(v) for v in value] if isinstance(value, (list, tuple)) else _plain(value)
+        array = np.asarray(plain, dtype=np.float64)
+    except Exception:
+        return {"type": type(value).__name__, "repr": repr(value)[:200]}
+    values = [v if np.isfinite(v) else str(v) for v in array.reshape(-1).tolist()]
+    return {"shape": list(array.shape), "values": values}
+
+
+def _call(function: Callable, *args) -> tuple[Any, dict | None]:
+    """The student's function's result, or what went wrong in it."""
+    try:
+        return function(*args), None
+    except NotImplementedError:
+        return None, {"not_written": True}
+    except Exception as error:  # the student's code may raise anything
+        return None, {"raised": f"{type(error).__name__}: {error}"[:1000]}
+
+
+def _namespace(function: Callable) -> dict:
+    """The globals a function looks its helpers up in (through a tf.function's wrapper too)."""
+    function = getattr(function, "python_function", function)
+    return getattr(function, "__globals__", None) or {}
+
+
+@contextmanager
+def _calls_replaced(function: Callable, replacements: dict[str, Callable]):
+    """While probing `function`, the names it calls resolve to the probe's functions."""
+    namespace = _namespace(function)
+    originals = {name: namespace[name] for name in replacements if name in namespace}
+    namespace.update({name: replacements[name] for name in originals})
+    try:
+        yield
+    finally:
+        namespace.update(originals)
+
+
+def _publish(check: str, problem: str, seed: int, **numbers) -> dict:
+    """One observation, shown to nbgrader as a display output of the test cell."""
+    observation = {"check": check, "problem": problem, "seed": seed, **numbers}
+    publish(observation)
+    return observation
+
+
+def show(observation: dict) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import publish_display_data
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        publish_display_data({OBSERVATION_MIME: observation, "text/plain": f"observed: {observation['check']}"})
+
+
+publish: Callable[[dict], None] = show  # the in-process runner collects observations instead
+
+
+# --- the observations ------------------------------------------------------------------------------------
+
+def observe_loss(problem_name: str, loss, seed: int | None = None) -> dict:
+    """The loss's value and its gradient with respect to A on batches of 1, 3 and 10 samples."""
+    tf, problem, seed = _tf(), PROBLEMS[problem_name], grading_seed() if seed is None else seed
+    cases = []
+    for batch in grading_inputs.loss_batches(problem, seed):
+        A = tf.Variable([batch.A], dtype=tf.float32)
+        with tf.GradientTape() as tape:
+            got, error = _call(loss, problem.model(tf.constant(batch.x), A), batch.y)
+        if error:
+            return _publish("loss", problem.name, seed, error=error)
+        try:
+            gradient = tape.gradient(got, A) if tf.is_tensor(got) else None
+        except Exception:
+            gradient = None
+        cases.append({"value": array_report(got), "gradient": None if gradient is None else array_report(gradient)})
+    return _publish("loss", problem.name, seed, cases=cases)
+
+
+def observe_optimizer(problem_name: str, make_optimizer, seed: int | None = None) -> dict:
+    """Two new optimizers, and what the first does to a fresh variable at 1.0 under two gradients."""
+    tf, problem, seed = _tf(), PROBLEMS[problem_name], grading_seed() if seed is None else seed
+    first, error = _call(make_optimizer)
+    second, error_again = _call(make_optimizer)
+    if error or error_again:
+        return _publish("optimizer", problem.name, seed, error=error or error_again)
+    numbers = {"type": type(first).__name__, "same_twice": first is second,
+               "has_apply_gradients": hasattr(first, "apply_gradients")}
+    if numbers["has_apply_gradients"]:
+        variable, values = tf.Variable([1.0], dtype=tf.float32), [1.0]
+        for gradient in OPTIMIZER_GRADIENTS:
+            _, error = _call(first.apply_gradients, [(tf.constant([gradient], tf.float32), variable)])
+            if error:
+                return _publish("optimizer", problem.name, seed, error=error, **numbers)
+            values.append(float(variable.numpy()[0]))
+        numbers["values"] = values
+    return _publish("optimizer", problem.name, seed, **numbers)
+
+
+def observe_train_step(problem_name: str, train_step, seed: int | None = None) -> dict:
+    """Where one step leaves A, and what it returns, with the loss it calls swapped for `probe_loss`."""
+    tf, problem, seed = _tf(), PROBLEMS[problem_name], grading_seed() if seed is None else seed
+    swapped = {f"{problem.name}_loss": probe_loss, f"{problem.name}_model": problem.model}
+    cases = []
+    for batch in grading_inputs.step_batches(problem, seed):
+        A = tf.Variable([batch.A], dtype=tf.float32)
+        with _calls_replaced(train_step, swapped):
+            returned, error = _call(train_step, A, batch.x, batch.y, gradient_descent(problem))
+        if error:
+            return _publish("train_step", problem.name, seed, error=error)
+        cases.append({"A": float(A.numpy().reshape(-1)[0]), "returned": array_report(returned)})
+    return _publish("train_step", problem.name, seed, cases=cases)
+
+
+def observe_train_loop(problem_name: str, train, seed: int | None = None) -> dict:
+    """The history a loop returns and where it leaves A, with the step it calls swapped for `probe_step`."""
+    tf, problem, seed = _tf(), PROBLEMS[problem_name], grading_seed() if seed is None else seed
+    run = grading_inputs.trajectory_run(problem, seed)
+    A = tf.Variable([run.initial_A], dtype=tf.float32)
+    with _calls_replaced(train, {f"{problem.name}_train_step": probe_step}):
+        returned, error = _call(train, run.x, run.y, A, gradient_descent(problem), run.indices)
+    if error:
+        return _publish("train_loop", problem.name, seed, error=error)
+    return _publish("train_loop", problem.name, seed, history=array_report(returned),
+                    final_A=float(A.numpy().reshape(-1)[0]))
+
+
+def observe_predict(predict, seed: int | None = None) -> dict:
+    """The classes predict returns for the grader's (A, x) cases."""
+    tf, seed = _tf(), grading_seed() if seed is None else seed
+    cases = []
+    for A_value, x in grading_inputs.predict_cases(seed):
+        classes, error = _call(predict, x, tf.Variable([A_value], dtype=tf.float32))
+        if error:
+            return _publish("predict", "classification", seed, error=error)
+        cases.append(array_report(classes))
+    return _publish("predict", "classification", seed, cases=cases)
+
+
+def observe_convergence(problem_name: str, make_optimizer, train, predict=None, seed: int | None = None) -> dict:
+    """A full run with everything the student wrote; for classification, the trained model's classes."""
+    tf, problem, seed = _tf(), PROBLEMS[problem_name], grading_seed() if seed is None else seed
+    run = grading_inputs.convergence_run(problem, seed)
+    optimizer, error = _call(make_optimizer)
+    if error:
+        return _publish("convergence", problem.name, seed, error=error, function=f"make_{problem.name}_optimizer")
+    A = tf.Variable([run.initial_A], dtype=tf.float32)
+    returned, error = _call(train, run.x, run.y, A, optimizer, run.indices)
+    if error:
+        return _publish("convergence", problem.name, seed, error=error, function=f"train_{problem.name}")
+    numbers = {"history": array_report(returned), "final_A": float(A.numpy().reshape(-1)[0])}
+    if predict is not None:
+        fresh_x, _ = grading_inputs.fresh_points(seed)
+        numbers["classes"] = {}
+        for label, x in (("training", run.x), ("fresh", fresh_x)):
+            classes, error = _call(predict, x, A)
+            if error:
+                return _publish("convergence", problem.name, seed, error=error, function="predict", **numbers)
+            numbers["classes"][label] = array_report(classes)
+    return _publish("convergence", problem.name, seed, **numbers)

@@ -1,0 +1,158 @@
+"""nbgrader's verdicts, taken out of the student's kernel: judge each test cell's observations, then
+re-check the functions in a fresh kernel on the grader's own inputs.
+
+`ExecuteContained` runs the notebook; its hidden test cells only report numbers (`autograder.probe`).
+`JudgeObservations` comes next in `Autograde.autograde_preprocessors`. For each test cell it asks the
+cell's own source (put back from the gradebook by nbgrader, so the student cannot change it) which checks
+it makes, takes the observations out of the cell's outputs and judges them here, in nbgrader's process
+(`checks.judge`). A failing check becomes the cell's error output, which scores it 0 and is what the
+feedback shows. A test cell that reports nothing, or other than it was asked, fails as tampering.
+
+Then the re-check: the student's code cells run again in a new contained kernel, with the hidden checks
+alone in place of the test cells and another grading seed. A check that passed on the notebook's own
+report but fails on the re-check is flagged as tampering: its report cannot have come from the functions.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+
+from nbformat import NotebookNode
+from nbgrader import utils
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool, Integer, List, Unicode
+
+from .checks import GradingFailure, Tampering, judge
+from .execute import ExecuteContained
+from .grading_inputs import DEFAULT_SEED
+from .probe import OBSERVATION_MIME, SEED_VARIABLE
+from .sandbox import SandboxedKernelManager
+
+HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+
+
+def asked_checks(source: str) -> list[tuple[str, str]]:
+    """The (check, problem) pairs a test cell's code asks the probe for, in order."""
+    try:
+        tree = ast.parse(hidden_block(source))
+    except SyntaxError:
+        return []
+    asked = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr.startswith("observe_"):
+            first = node.args[0] if node.args else None
+            problem = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else "classification"
+            asked.append((node.lineno, node.col_offset, node.func.attr.removeprefix("observe_"), problem))
+    return [(check, problem) for _, _, check, problem in sorted(asked)]
+
+
+def hidden_block(source: str) -> str:
+    """The hidden part of a test cell (all of it when it has no markers)."""
+    begin, end = source.find(HIDDEN[0]), source.find(HIDDEN[1])
+    return source[begin + len(HIDDEN[0]) : end] if 0 <= begin < end else source
+
+
+def verdict(asked: list[tuple[str, str]], observations: list, seed: int, cell_failed: bool) -> GradingFailure | None:
+    """The failure of the first check whose observation fails, or None when all pass.
+
+    A cell that raised before its checks reported has its own error for a verdict; a cell that ran
+    through without reporting what it was asked for did not run its checks as written.
+    """
+    if len(observations) != len(asked):
+        return None if cell_failed else Tampering(
+            f"this cell asked for {len(asked)} observation(s) and reported {len(observations)}: its checks did "
+            "not run as written")
+    for (check, problem), observation in zip(asked, observations):
+        try:
+            judge(observation, seed, check, problem)
+        except GradingFailure as failure:
+            return failure
+    return None
+
+
+def take_observations(cell: NotebookNode) -> list:
+    """Remove the observations from a cell's outputs and return them."""
+    observations = [o.data[OBSERVATION_MIME] for o in cell.outputs if OBSERVATION_MIME in o.get("data", {})]
+    cell.outputs = [o for o in cell.outputs if OBSERVATION_MIME not in o.get("data", {})]
+    return observations
+
+
+def failed(cell: NotebookNode) -> bool:
+    return any(o.output_type == "error" for o in cell.outputs)
+
+
+def _failure_output(failure: GradingFailure) -> NotebookNode:
+    ename = type(failure).__name__
+    return NotebookNode(output_type="error", ename=ename, evalue=str(failure), traceback=[f"{ename}: {failure}"])
+
+
+class JudgeObservations(NbGraderPreprocessor):
+    """Judge the hidden checks' observations in nbgrader's process, then re-check them."""
+
+    grading_seed = Integer(DEFAULT_SEED, help="the seed the notebook's hidden checks draw inputs from").tag(config=True)
+    recheck = Bool(True, help="re-run the student's functions in a fresh kernel on other inputs").tag(config=True)
+    recheck_seed = Integer(DEFAULT_SEED + 1, help="the re-check's grading seed; keep it out of anything students see").tag(config=True)
+    recheck_skip = List(Unicode(), help="grade ids of given cells the re-check need not run (long demos)"
+                        ).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        where = resources.get("nbgrader", {})
+        self._who = f"Student {where.get('student', '?')}, notebook {where.get('notebook', '?')}"
+        passed = {}
+        for index, cell in enumerate(nb.cells):
+            asked = asked_checks(cell.source) if utils.is_grade(cell) and cell.cell_type == "code" else []
+            if not asked:
+                continue
+            observations = take_observations(cell)
+            failure = verdict(asked, observations, self.grading_seed, failed(cell))
+            if failure is not None:
+                self._fail(cell, failure)
+            elif not failed(cell):
+                passed[index] = asked
+        if self.recheck and passed:
+            self._recheck(nb, resources, passed)
+        return nb, resources
+
+    def _fail(self, cell: NotebookNode, failure: GradingFailure) -> None:
+        """The verdict goes first among the cell's outputs: it is the message the student reads."""
+        cell.outputs.insert(0, _failure_output(failure))
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        log = self.log.warning if isinstance(failure, Tampering) else self.log.info
+        log("%s, cell %s: %s%s", self._who, grade_id, "TAMPERING: " if isinstance(failure, Tampering) else "",
+            str(failure).replace("\n", " "))
+
+    def _recheck(self, nb: NotebookNode, resources, passed: dict[int, list]) -> None:
+        """Run the student's cells again with the hidden checks alone, on the re-check seed."""
+        recheck, positions = self.recheck_notebook(nb, passed)
+        kernel = SandboxedKernelManager(kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
+                                        config=self.config, grading_env={SEED_VARIABLE: str(self.recheck_seed)})
+        executor = ExecuteContained(parent=self)
+        executor.preprocess(recheck, copy.deepcopy(resources), km=kernel)
+        for index, asked in passed.items():
+            cell = recheck.cells[positions[index]]
+            observations = take_observations(cell)
+            failure = verdict(asked, observations, self.recheck_seed, failed(cell))
+            if failure is None and failed(cell):
+                failure = GradingFailure(next(f"{o.ename}: {o.evalue}" for o in cell.outputs if o.output_type == "error"))
+            if failure is not None:
+                self._fail(nb.cells[index], Tampering(
+                    "the numbers this cell reported pass, but the grader's re-check of the same functions on "
+                    f"inputs of its own fails, so they did not come from your functions as written: {failure}"))
+
+    def recheck_notebook(self, nb: NotebookNode, passed: dict[int, list]) -> tuple[NotebookNode, dict[int, int]]:
+        """The notebook's code cells with each test cell cut to its hidden checks; where each test cell went."""
+        recheck = copy.deepcopy(nb)
+        cells, positions = [], {}
+        for index, cell in enumerate(recheck.cells):
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if cell.cell_type != "code" or grade_id in self.recheck_skip:
+                continue
+            if utils.is_grade(cell) and not utils.is_solution(cell):
+                if index not in passed:
+                    continue
+                cell.source = hidden_block(cell.source) + "\npass"
+                positions[index] = len(cells)
+            cell.outputs = []
+            cells.append(cell)
+        recheck.cells = cells
+        return recheck, positions
