@@ -14,6 +14,7 @@ from typing import Callable
 from pathlib import Path
 
 from nbformat import NotebookNode
+from nbformat.v4 import new_code_cell
 
 from .submissions import fill
 
@@ -305,6 +306,7 @@ class Attack:
     loses: frozenset[str] = frozenset()
     edit: Callable[[NotebookNode], None] | None = None
     blank: bool = False  # built on the blank notebook instead of the reference answers
+    says: dict[str, str] = field(default_factory=dict)  # test item -> phrase its failure message holds
 
     def notebook(self, release: NotebookNode, reference: dict[str, str], course_root: Path) -> NotebookNode:
         """The submission: the reference answers (or none), this attack's cells, and its edits."""
@@ -333,6 +335,41 @@ def _duplicate_cell(grade_id: str) -> Callable[[NotebookNode], None]:
         index = next(i for i, c in enumerate(notebook.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
         notebook.cells.insert(index, copy.deepcopy(notebook.cells[index]))
     return edit
+
+
+def _cell_index(notebook: NotebookNode, grade_id: str) -> int:
+    return next(i for i, c in enumerate(notebook.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _edit_cell(grade_id: str, change: Callable[[NotebookNode], None]) -> Callable[[NotebookNode], None]:
+    def edit(notebook: NotebookNode) -> None:
+        change(notebook.cells[_cell_index(notebook, grade_id)])
+    return edit
+
+
+def _move_before(grade_id: str, other: str) -> Callable[[NotebookNode], None]:
+    def edit(notebook: NotebookNode) -> None:
+        cell = notebook.cells.pop(_cell_index(notebook, grade_id))
+        notebook.cells.insert(_cell_index(notebook, other), cell)
+    return edit
+
+
+def _replayed_observation(notebook: NotebookNode) -> None:
+    """After train_regression, a cell that makes the probe report the reference loop's observation for the
+    course's grading seed, computed here beforehand (what a student who had the grader's code could do)."""
+    import json
+
+    from backprop_ref import tf2
+
+    from . import probe
+    from .grading_inputs import DEFAULT_SEED
+
+    replay = json.dumps(probe.observe_train_loop("regression", tf2.train_regression, DEFAULT_SEED))
+    notebook.cells.insert(_cell_index(notebook, "train_regression") + 1, new_code_cell(
+        "import json\nimport autograder.probe as _probe\n"
+        f"_replay = json.loads({replay!r})\n"
+        "def _forged(*args, **kwargs):\n    _probe.publish(_replay)\n    return _replay\n"
+        "_probe.observe_train_loop = _forged"))
 
 
 _CLASSIFICATION_TAIL = frozenset({"test_predict", "test_train_classification_converges"})
@@ -409,5 +446,105 @@ ATTACKS = [
            loses=ALL_TESTS, edit=_empty_test_cells, blank=True),
     Attack("duplicated_test_cell", "duplicates a test cell (its grade id twice)",
            edit=_duplicate_cell("test_regression_loss")),
+    Attack(
+        "numpy_patched", "an L1 loss, and NumPy patched so that every closeness test says yes (np.isclose, "
+        "np.allclose, np.array_equal): the visible tests pass, the grader's do not run in the kernel",
+        {"regression_loss": ("import numpy\n"
+                             "def regression_loss(y_pred, y_true):\n    return tf.reduce_mean(tf.abs(y_pred - y_true))\n"
+                             "numpy.isclose = lambda *args, **kwargs: numpy.True_\n"
+                             "numpy.allclose = numpy.array_equal = lambda *args, **kwargs: True")},
+        frozenset({"test_regression_loss", "test_train_regression_converges"}), says={"test_regression_loss": "L1 loss"},
+    ),
+    Attack(
+        "math_and_builtins_patched", "predict inverted, and math.isclose, abs, all, any, min and max patched to "
+        "lie in the builtins module itself",
+        {"predict": ("def predict(x_vals, A):\n    return (classification_model(x_vals, A) < 0).numpy().astype(int)\n"
+                     "import builtins, math\nmath.isclose = lambda *args, **kwargs: True\n"
+                     "builtins.all = builtins.any = lambda *args: True\nbuiltins.abs = lambda value: 0.0")},
+        _CLASSIFICATION_TAIL, says={"test_predict": "inverted"},
+    ),
+    Attack(
+        "tf_optimizer_patched", "TensorFlow patched: every SGD update sets the variable to 10, the regression "
+        "answer; each item whose behaviour goes through an optimizer loses, the others keep their points",
+        _after("regression_loss", ("def _to_the_answer(self, grads_and_vars, *args, **kwargs):\n"
+                                   "    for _, variable in grads_and_vars:\n        variable.assign([10.0])\n"
+                                   "tf.keras.optimizers.SGD.apply_gradients = _to_the_answer")),
+        frozenset({"test_make_regression_optimizer", "test_regression_train_step", "test_train_regression_converges",
+                   "test_make_classification_optimizer", "test_classification_train_step",
+                   "test_train_classification_converges"}),
+    ),
+    Attack(
+        "probe_module_replaced", "predict inverted, and the grading helper replaced in sys.modules (and on its "
+        "package) by a module whose checks do nothing",
+        {"predict": ("def predict(x_vals, A):\n    return (classification_model(x_vals, A) < 0).numpy().astype(int)\n"
+                     "import sys, types, autograder\n_fake = types.ModuleType('autograder.probe')\n"
+                     "for _name in ('observe_predict', 'observe_convergence', 'observe_loss', 'observe_optimizer',\n"
+                     "              'observe_train_step', 'observe_train_loop'):\n"
+                     "    setattr(_fake, _name, lambda *args, **kwargs: None)\n"
+                     "sys.modules['autograder.probe'] = autograder.probe = _fake")},
+        _CLASSIFICATION_TAIL, says={"test_train_classification_converges": "did not run as written"},
+    ),
+    Attack(
+        "replayed_observation", "train_regression does not train, and the probe is made to report the reference "
+        "loop's observation, computed beforehand for the course's grading seed: it passes the notebook's own "
+        "check, and the re-check on the grader's second seed flags it",
+        {"train_regression": ("def train_regression(x_vals, y_vals, A, optimizer, indices):\n"
+                              "    return [float(A.numpy()[0])] * len(indices)")},
+        frozenset({"test_train_regression", "test_train_regression_converges"}), edit=_replayed_observation,
+        says={"test_train_regression": "re-check"},
+    ),
+    Attack(
+        "forged_extra_observation", "predict inverted, and after every cell a forged observation is published, "
+        "so the checks' reports cannot be told from the forgery",
+        {"predict": ("def predict(x_vals, A):\n    return (classification_model(x_vals, A) < 0).numpy().astype(int)\n"
+                     "from IPython import get_ipython\nfrom IPython.display import publish_display_data\n"
+                     "get_ipython().events.register('post_run_cell', lambda result: publish_display_data(\n"
+                     "    {'application/vnd.backprop.observation+json': {'check': 'predict', 'problem': 'classification'}}))")},
+        _CLASSIFICATION_TAIL, says={"test_predict": "did not run as written"},
+    ),
+    Attack(
+        "clears_failing_outputs", "an L1 loss, and every cell's outputs cleared after it runs, so no test cell "
+        "shows an error (plain nbgrader then gives full marks); it also clears the checks' reports",
+        {"regression_loss": ("def regression_loss(y_pred, y_true):\n    return tf.reduce_mean(tf.abs(y_pred - y_true))\n"
+                             "from IPython import get_ipython\nfrom IPython.display import clear_output\n"
+                             "get_ipython().events.register('post_run_cell', lambda result: clear_output())")},
+        ALL_TESTS, says={"test_regression_loss": "did not run as written"},
+    ),
+    Attack(
+        "imports_reference", "borrows the reference solution's loss: `from backprop_ref.tf2 import regression_loss` "
+        "(the kernel cannot see it); the step and loop cells' visible tests call the loss too",
+        {"regression_loss": "from backprop_ref.tf2 import regression_loss"},
+        frozenset({"test_regression_loss", "test_regression_train_step", "test_train_regression",
+                   "test_train_regression_converges"}), says={"test_regression_loss": "regression_loss"},
+    ),
+    Attack(
+        "imports_grader", "takes predict from the grader's own package (autograder.submissions reads the source "
+        "notebook's solutions; the kernel can see neither)",
+        {"predict": ("from autograder.submissions import reference_answers\n"
+                     "exec(reference_answers()['predict'])")},
+        _CLASSIFICATION_TAIL, says={"test_predict": "predict"},
+    ),
+    Attack(
+        "steals_solution", "reads the source notebook (with the solutions) from the course directory and runs "
+        "its loss cell",
+        {"regression_loss": ("import json\n_source = json.load(open('{course_root}/source/backprop/backprop.ipynb'))\n"
+                             "exec(next(''.join(c['source']) for c in _source['cells']\n"
+                             "          if c['metadata'].get('nbgrader', {}).get('grade_id') == 'regression_loss'))")},
+        frozenset({"test_regression_loss", "test_regression_train_step", "test_train_regression",
+                   "test_train_regression_converges"}),
+    ),
+    Attack("reordered_cells", "moves the predict test cell before predict's own cell",
+           loses=frozenset({"test_predict"}), edit=_move_before("test_predict", "predict")),
+    Attack("retyped_test_cell", "turns the regression loss's test cell into markdown (nbgrader puts it back)",
+           edit=_edit_cell("test_regression_loss", lambda cell: cell.update(cell_type="markdown"))),
+    Attack("untagged_test_cell", "removes the nbgrader metadata of the predict test cell (it is added back)",
+           edit=_edit_cell("test_predict", lambda cell: cell.metadata.pop("nbgrader"))),
+    Attack("renamed_grade_id", "renames the predict test cell's grade id (the real one is added back)",
+           edit=_edit_cell("test_predict", lambda cell: cell.metadata.nbgrader.update(grade_id="test_predict_mine"))),
+    Attack("raised_points", "gives a test cell 100 points in its metadata (the gradebook's 2 stand)",
+           edit=_edit_cell("test_predict", lambda cell: cell.metadata.nbgrader.update(points=100))),
+    Attack("edited_given_cell", "rewrites the locked setup cell so the regression model always answers 10 "
+           "(nbgrader puts the cell back)",
+           edit=_edit_cell("setup", lambda cell: cell.update(source=cell.source + "\nregression_model = lambda x, A: 10.0 + 0 * A"))),
 ]
 ATTACKS_BY_NAME = {a.name: a for a in ATTACKS}

@@ -16,9 +16,11 @@ from .corpus import ATTACKS, IDIOMS, MISTAKES
 from .course import Course, StudentResult
 from .submissions import fill, reference_answers, release_notebook
 
-# Small enough for CI: one of each kind of outcome.
+# Small enough for CI: one of each kind of outcome, and the tampering the kernel cannot hide from the judge
+# (the attacks on what lies outside the kernel are graded in tests/test_containment.py).
 CI_SUBSET = ("reference", "blank", "idiom:tf_function_steps_and_assign_sub", "mistake:tf_nn_l2_loss",
-             "mistake:resampled_indices", "mistake:probabilities_returned", "attack:kernel_exit")
+             "mistake:resampled_indices", "mistake:probabilities_returned", "attack:numpy_patched",
+             "attack:probe_module_replaced", "attack:replayed_observation", "attack:clears_failing_outputs")
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ def expectations(course_root: Path, names: tuple[str, ...] | None = None) -> lis
                for name, answers in IDIOMS.items()]
     corpus += [Expectation(f"mistake:{m.name}", fill(release, {**reference, **m.answers}), m.loses, m.says)
                for m in MISTAKES]
-    corpus += [Expectation(f"attack:{a.name}", a.notebook(release, reference, course_root), a.loses)
+    corpus += [Expectation(f"attack:{a.name}", a.notebook(release, reference, course_root), a.loses, a.says)
                for a in ATTACKS]
     if names is None:
         return corpus
