@@ -2,10 +2,10 @@
 import os
 
 from autograder.execute import ExecuteContained
-from autograder.exporter import SubmissionExporter
+from autograder.exporter import ReportMissingNotebooks, SubmissionExporter
 from autograder.feedback import HideHiddenTests
 from autograder.sandbox import SandboxedKernelManager
-from autograder.sanitize import DeduplicateIdsKeepingBatch
+from autograder.sanitize import DeduplicateIdsKeepingBatch, RecognizeNotebook
 from autograder.verdicts import JudgeObservations
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, GetGrades, IgnorePattern,
@@ -28,17 +28,20 @@ c.Execute.timeout = 180
 c.Execute.skip_cells_with_tag = "backprop-grader-never-skips-3f9c2e71"
 
 # nbgrader's own autograde steps, with two replaced and one added: duplicated grade ids no longer stop the
-# whole batch; a dead kernel or a spent time budget keeps the points earned before it (the rest score 0);
-# and the hidden checks' verdicts are computed here, out of the student's kernel, which only reports numbers.
+# whole batch; another assignment's notebook fails alone saying so; a dead kernel or a spent time budget
+# keeps the points earned before it (the rest score 0); and the hidden checks' verdicts are computed here,
+# out of the student's kernel, which only reports numbers.
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, DeduplicateIdsKeepingBatch, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
+    ClearOutput, DeduplicateIdsKeepingBatch, OverwriteKernelspec, RecognizeNotebook, OverwriteCells, CheckCellMetadata,
 ]
 c.Autograde.autograde_preprocessors = [
-    ExecuteContained, JudgeObservations, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties,
-    CheckCellMetadata,
+    ExecuteContained, JudgeObservations, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata,
 ]
 # A file that is not a readable notebook (or is over 50 MiB) fails alone, with the student, file and reason.
 c.Autograde.exporter_class = SubmissionExporter
+# A notebook submitted under another name (Backprop.ipynb) is named in the log, with the name it had.
+c.Autograde.pre_convert_hook = ReportMissingNotebooks(course_root)
 # A deleted or retyped test cell is put back from the gradebook and graded.
 c.OverwriteCells.add_missing_cells = True
 c.ExecuteContained.submission_timeout = 900
@@ -46,6 +49,8 @@ c.ExecuteContained.submission_timeout = 900
 # whose report passed but whose re-check fails is flagged as tampering. This file never reaches students.
 c.JudgeObservations.recheck_seed = 4_815_162_342
 c.JudgeObservations.recheck_skip = ["run_regression", "run_classification"]  # the given training demos
+# Output past 1 MiB per cell is dropped while the cell runs (one note says how much); LimitOutput then trims lines.
+c.ExecuteContained.max_output_bytes = 2**20
 
 # Every kernel runs contained (autograder/sandbox.py): another user, a private directory holding only the
 # assignment's helper files, no network, the course directory out of sight, memory and process limits.

@@ -546,5 +546,15 @@ ATTACKS = [
     Attack("edited_given_cell", "rewrites the locked setup cell so the regression model always answers 10 "
            "(nbgrader puts the cell back)",
            edit=_edit_cell("setup", lambda cell: cell.update(source=cell.source + "\nregression_model = lambda x, A: 10.0 + 0 * A"))),
+    Attack("output_flood", "prints one 100 MB line, then 100 lines of 1 MB, in the predict cell (1 MiB is kept, "
+           "with a note saying how much was dropped)",
+           _after("predict", "print('x' * 100_000_000)\nfor _ in range(100):\n    print('y' * 1_000_000)")),
+    Attack(
+        "sleeping_loss", "the regression loss sleeps for days when the grader's check calls it on 10 samples; the "
+        "cell timeout interrupts it",
+        {"regression_loss": ("def regression_loss(y_pred, y_true):\n    if len(y_true) == 10:\n        import time\n"
+                             "        time.sleep(10**6)\n    return tf.reduce_mean(tf.square(y_pred - y_true))")},
+        frozenset({"test_regression_loss"}), says={"test_regression_loss": "time limit"},
+    ),
 ]
 ATTACKS_BY_NAME = {a.name: a for a in ATTACKS}

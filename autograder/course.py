@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,12 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from .exporter import missing_notebooks
 from .submissions import ASSIGNMENT, NOTEBOOK, course_root
+
+# How the grader's own log lines name a submission that failed, in whole or in part.
+PROBLEM = re.compile(r"student (\S+), notebook (.+?\.ipynb): (.*)", re.IGNORECASE)
+FAILED = re.compile(r"There was an error processing assignment '[^']*' for student '([^']*)'")
 
 
 class NbgraderCommandError(RuntimeError):
@@ -102,15 +108,42 @@ class Course:
         (folder / name).write_bytes(content)
         self.student(student_id, "submit", ASSIGNMENT)
 
-    def grade(self) -> None:
-        """Collect, autograde, generate feedback and export grades, as the instructor.
-
-        Every submission is owned by the one OS user running this, so collect's owner check is off.
-        """
-        self.instructor("collect", ASSIGNMENT, "--update", "--ExchangeCollect.check_owner=False")
-        self.instructor("autograde", ASSIGNMENT)
+    def grade(self) -> list[str]:
+        """Collect, autograde, generate feedback and export grades, as the instructor; return the problems
+        (see `autograde`)."""
+        self.collect()
+        _, problems = self.autograde()
         self.instructor("generate_feedback", ASSIGNMENT)
         self.instructor("export")
+        return problems
+
+    def collect(self) -> None:
+        """Every submission is owned by the one OS user running this, so collect's owner check is off."""
+        self.instructor("collect", ASSIGNMENT, "--update", "--ExchangeCollect.check_owner=False")
+
+    def autograde(self, *options: str) -> tuple[str, list[str]]:
+        """Autograde every collected submission; return nbgrader's log and the problems.
+
+        Each problem is one line naming the student, the notebook and what went wrong (a file that is not a
+        notebook, a notebook missing or misnamed, a dead kernel, a cell over its time or output limit); such
+        a submission loses what it broke and the batch goes on. nbgrader exits 1 when a submission could not
+        be graded at all: accepted only when every such student is named in a problem.
+        """
+        log = self.instructor("autograde", ASSIGNMENT, *options, allowed_returncodes=(0, 1))
+        problems = self.problems(log)
+        named = {PROBLEM.search(problem).group(1) for problem in problems}
+        if set(FAILED.findall(log)) - named:
+            raise NbgraderCommandError(["autograde", ASSIGNMENT, *options], 1, log)
+        return log, problems
+
+    def problems(self, autograde_log: str) -> list[str]:
+        """The problems an autograde log names, and every submitted folder missing the notebook, once each."""
+        found = [f"student {m.group(1)}, notebook {m.group(2)}: {m.group(3)}"
+                 for m in map(PROBLEM.search, autograde_log.splitlines()) if m]
+        for folder in sorted((self.root / "submitted").glob(f"*/{ASSIGNMENT}")):
+            for name, reason in missing_notebooks(folder, [NOTEBOOK]).items():
+                found.append(f"student {folder.parent.name}, notebook {name}: {reason}; every item scores 0.")
+        return list(dict.fromkeys(found))
 
     def feedback_file(self, student_id: str) -> Path:
         return self.root / "feedback" / student_id / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
@@ -119,6 +152,8 @@ class Course:
         """Each exported student's autograded items' scores, with each failed item's message.
 
         Autograded items are the test cells, whose grade_ids start with "test_"; the rest are graded by hand.
+        A student who submitted no notebook nbgrader could find is not in nbgrader's export: listed here with
+        every item 0.
         """
         from nbgrader.api import Gradebook
 
@@ -139,6 +174,10 @@ class Course:
                 result.messages = _failure_messages(
                     self.root / "autograded" / student_id / ASSIGNMENT / NOTEBOOK)
                 results[student_id] = result
+            cells = gradebook.find_notebook(ASSIGNMENT, ASSIGNMENT).grade_cells
+            items = {cell.name: (0.0, cell.max_score) for cell in cells if cell.name.startswith("test_")}
+        for folder in sorted((self.root / "submitted").glob(f"*/{ASSIGNMENT}")):
+            results.setdefault(folder.parent.name, StudentResult(folder.parent.name, dict(items)))
         return results
 
 

@@ -3,12 +3,14 @@ the file and the reason, and only that submission fails; the batch goes on."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import jsonschema
 from nbconvert.exporters import NotebookExporter
 from nbformat.reader import NotJSONError
 from nbformat.validator import ValidationError
 from traitlets import Integer
+from traitlets.log import get_logger
 
 
 class UnreadableSubmission(ValueError):
@@ -44,3 +46,30 @@ class SubmissionExporter(NotebookExporter):
             raise UnreadableSubmission(student, filename, f"not a valid notebook ({reason})") from None
         except UnicodeDecodeError:
             raise UnreadableSubmission(student, filename, "not a notebook: the file is not UTF-8 text") from None
+
+
+def missing_notebooks(submission: Path, expected: list[str]) -> dict[str, str]:
+    """Each expected notebook that is not in a submitted assignment folder, with what is there instead.
+
+    nbgrader grades a notebook only under its own name; alone it says "Skipping unknown notebook", then
+    "No notebooks found, did you forget to run 'nbgrader generate_assignment'?", or nothing at all.
+    """
+    present = sorted(path.name for path in submission.glob("*.ipynb"))
+    others = ", ".join(f"'{name}'" for name in present if name not in expected)
+    instead = f"found {others} instead (a notebook is graded only under its own name)" if others else \
+        "the submission holds no notebook"
+    return {name: f"not submitted; {instead}" for name in expected if name not in present}
+
+
+class ReportMissingNotebooks:
+    """Autograde's pre_convert_hook: logs, per student, each notebook not submitted under its own name."""
+
+    def __init__(self, course_root: str):
+        self.source = Path(course_root) / "source"
+
+    def __call__(self, assignment: str, student: str, notebooks: list[str]) -> None:
+        for folder in sorted({Path(notebook).parent for notebook in notebooks}):
+            expected = sorted(path.name for path in (self.source / folder.name).glob("*.ipynb"))
+            for name, reason in missing_notebooks(folder, expected).items():
+                get_logger().error("Student %s, notebook %s: %s; every item scores 0.", folder.parent.name,
+                                   name, reason)

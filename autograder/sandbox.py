@@ -181,7 +181,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             (resource.RLIMIT_CPU, self.cpu_seconds),
             (resource.RLIMIT_CORE, 0),
         ]
-        if contained:  # RLIMIT_NPROC counts every process of the user: only the sandbox user's are the kernel's
+        if contained and self._cgroup is None:
+            # RLIMIT_NPROC counts every process of the sandbox user, so kernels running side by side would
+            # share it (one's fork bomb starves the others); the cgroup's pids.max is the kernel's own.
             limits.append((resource.RLIMIT_NPROC, self.max_processes))
         kw["preexec_fn"] = _set_limits(limits)
         kw["umask"] = 0o077

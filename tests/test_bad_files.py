@@ -1,5 +1,6 @@
 """Files that are not a gradable notebook: plain `nbgrader autograde` names the student, the file and
-the reason, grades everyone else, and leaves every submitted file as it was."""
+the reason, grades everyone else, and leaves every submitted file as it was; `Course.autograde` lists
+each such submission among its problems, and each scores 0 on every item."""
 import hashlib
 
 import nbformat
@@ -10,13 +11,6 @@ from autograder.demo import demo_class
 
 pytestmark = pytest.mark.slow
 
-BAD_FILES = {
-    "invalid_json": (b"{not json", "not a notebook: the file is not JSON"),
-    "empty": (b"", "the file is empty"),
-    "not_notebook": (b'{"hello": 1}', "not a valid notebook"),
-    "huge": (None, "over the 50 MiB limit"),
-}
-
 
 def huge_notebook() -> bytes:
     notebook = demo_class(())["blank"]
@@ -24,41 +18,75 @@ def huge_notebook() -> bytes:
     return nbformat.writes(notebook).encode()
 
 
+def foreign_notebook() -> bytes:
+    """Another assignment's notebook: one code cell, no grade id of this one."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells.append(nbformat.v4.new_code_cell("print('homework 3')"))
+    return nbformat.writes(notebook).encode()
+
+
+def reference() -> bytes:
+    return nbformat.writes(demo_class(())["reference"]).encode()
+
+
+# student: (the file submitted instead of backprop.ipynb, its content, the reason the log gives)
+BAD_FILES = {
+    "invalid_json": ("backprop.ipynb", lambda: b"{not json", "not a notebook: the file is not JSON"),
+    "empty": ("backprop.ipynb", lambda: b"", "the file is empty"),
+    "not_notebook": ("backprop.ipynb", lambda: b'{"hello": 1}', "not a valid notebook"),
+    "huge": ("backprop.ipynb", huge_notebook, "over the 50 MiB limit"),
+    "foreign": ("backprop.ipynb", foreign_notebook,
+                "this is not the backprop notebook (none of its grade ids are in it)"),
+    "misnamed": ("Backprop.ipynb", reference, "not submitted; found 'Backprop.ipynb' instead"),
+    "copy_named": ("backprop (1).ipynb", reference, "not submitted; found 'backprop (1).ipynb' instead"),
+}
+# No notebook at all: nbgrader's log only warns that no notebook matched; the problems name it.
+NO_NOTEBOOK = ("notes.txt", lambda: b"I could not finish", "not submitted; the submission holds no notebook")
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     course = Course.create(tmp_path_factory.mktemp("badfiles"))
     course.release()
-    reference = demo_class(())["reference"]
-    course.submit("reference", reference)
-    for student, (content, _) in BAD_FILES.items():
-        course.submit_file(student, "backprop.ipynb", huge_notebook() if content is None else content)
-    foreign = nbformat.from_dict(reference)
-    foreign.metadata.kernelspec = {"name": "julia-1.9", "display_name": "Julia", "language": "julia"}
-    course.submit("wrong_kernel", foreign)
-    course.instructor("collect", "backprop", "--update", "--ExchangeCollect.check_owner=False")
+    course.submit("reference", demo_class(())["reference"])
+    for student, (name, content, _) in {**BAD_FILES, "no_notebook": NO_NOTEBOOK}.items():
+        course.submit_file(student, name, content())
+    wrong_kernel = demo_class(())["reference"]
+    wrong_kernel.metadata.kernelspec = {"name": "julia-1.9", "display_name": "Julia", "language": "julia"}
+    course.submit("wrong_kernel", wrong_kernel)
+    course.collect()
     before = {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in (course.root / "submitted").rglob("*")
               if path.is_file()}
-    log = course.instructor("autograde", "backprop", allowed_returncodes=(0, 1))
+    log, problems = course.autograde()
     course.instructor("export")
-    return course, course.results(), log, before
+    return course, course.results(), log, problems, before
 
 
 def test_good_submissions_are_graded_as_usual(graded):
-    _, results, _, _ = graded
+    _, results, _, _, _ = graded
     assert results["reference"].auto_score == 19
     assert results["wrong_kernel"].auto_score == 19, "the course's kernel grades a notebook naming another"
 
 
 @pytest.mark.parametrize("student", BAD_FILES)
 def test_a_bad_file_fails_alone_and_says_why(graded, student):
-    _, results, log, _ = graded
-    lines = [line for line in log.splitlines() if f"student {student}, notebook backprop.ipynb: " in line]
-    assert lines and BAD_FILES[student][1] in lines[0], lines
-    assert results[student].auto_score == 0
+    _, results, log, _, _ = graded
+    lines = [line for line in log.splitlines() if f"student {student}, notebook backprop.ipynb: " in line.lower()]
+    assert lines and BAD_FILES[student][2] in lines[0], lines
+    assert results[student].auto_score == 0 and results[student].auto_max == 19
+
+
+@pytest.mark.parametrize("student", [*BAD_FILES, "no_notebook"])
+def test_the_problems_name_each_bad_file_once(graded, student):
+    _, results, _, problems, _ = graded
+    reason = {**BAD_FILES, "no_notebook": NO_NOTEBOOK}[student][2]
+    named = [problem for problem in problems if problem.startswith(f"student {student}, notebook backprop.ipynb: ")]
+    assert len(named) == 1 and reason in named[0], problems
+    assert results[student].auto_score == 0 and results[student].auto_max == 19
 
 
 def test_submitted_files_are_untouched(graded):
-    course, _, _, before = graded
+    course, _, _, _, before = graded
     after = {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in (course.root / "submitted").rglob("*")
              if path.is_file()}
     assert after == before
