@@ -409,14 +409,17 @@ ATTACKS = [
             "        shutil.rmtree(os.path.join(_here, _name), ignore_errors=True)\n")),
     ),
     Attack(
-        "memory_bomb", "allocates 256 MiB after 256 MiB until memory runs out (the memory is freed when the "
-        "MemoryError unwinds, so the cells after it run as usual)",
+        "memory_bomb", "allocates 256 MiB after 256 MiB until memory runs out: a MemoryError, and the machine is "
+        "untouched; IPython keeps the error's traceback, and with it the memory, so the last and largest test "
+        "cell no longer fits and the kernel dies there",
         _after("predict", "def _bomb():\n    hog = []\n    while True:\n        hog.append(bytearray(2**28))\n_bomb()"),
+        frozenset({"test_train_classification_converges"}), says={"test_train_classification_converges": "died"},
     ),
     Attack("kernel_exit", "the kernel process exits in the predict cell",
            _after("predict", "import os\nos._exit(1)"), _CLASSIFICATION_TAIL),
     Attack(
-        "fork_bomb", "forks until the system says no",
+        "fork_bomb", "forks until the system says no; the children exit but are never reaped, so the kernel "
+        "cannot start a thread again and breaks in the last test cell, which needs one",
         _after("predict", (
             "import os, time\n"
             "try:\n"
@@ -427,6 +430,7 @@ ATTACKS = [
             "except OSError as error:\n"
             "    print('fork stopped:', error)\n"
             "time.sleep(5)")),
+        frozenset({"test_train_classification_converges"}),
     ),
     Attack(
         "infinite_loop", "train_regression never returns",
@@ -474,24 +478,26 @@ ATTACKS = [
                    "test_train_classification_converges"}),
     ),
     Attack(
-        "probe_module_replaced", "predict inverted, and the grading helper replaced in sys.modules (and on its "
-        "package) by a module whose checks do nothing",
-        {"predict": ("def predict(x_vals, A):\n    return (classification_model(x_vals, A) < 0).numpy().astype(int)\n"
+        "probe_module_replaced", "predict thresholds x at 1, the known boundary (the visible test cannot tell), and "
+        "the grading helper is replaced in sys.modules (and on its package) by a module whose checks do nothing",
+        {"predict": ("def predict(x_vals, A):\n    return (np.asarray(x_vals) >= 1.0).astype(int)\n"
                      "import sys, types, autograder\n_fake = types.ModuleType('autograder.probe')\n"
                      "for _name in ('observe_predict', 'observe_convergence', 'observe_loss', 'observe_optimizer',\n"
                      "              'observe_train_step', 'observe_train_loop'):\n"
                      "    setattr(_fake, _name, lambda *args, **kwargs: None)\n"
                      "sys.modules['autograder.probe'] = autograder.probe = _fake")},
-        _CLASSIFICATION_TAIL, says={"test_train_classification_converges": "did not run as written"},
+        _CLASSIFICATION_TAIL, says={"test_predict": "did not run as written"},
     ),
     Attack(
         "replayed_observation", "train_regression does not train, and the probe is made to report the reference "
         "loop's observation, computed beforehand for the course's grading seed: it passes the notebook's own "
-        "check, and the re-check on the grader's second seed flags it",
+        "check, and the re-check on the grader's second seed flags it; the classification loop's cell, which "
+        "now reports the same forgery, is flagged too",
         {"train_regression": ("def train_regression(x_vals, y_vals, A, optimizer, indices):\n"
                               "    return [float(A.numpy()[0])] * len(indices)")},
-        frozenset({"test_train_regression", "test_train_regression_converges"}), edit=_replayed_observation,
-        says={"test_train_regression": "re-check"},
+        frozenset({"test_train_regression", "test_train_regression_converges", "test_train_classification"}),
+        edit=_replayed_observation,
+        says={"test_train_regression": "re-check", "test_train_classification": "not of what the grader asked"},
     ),
     Attack(
         "forged_extra_observation", "predict inverted, and after every cell a forged observation is published, "
@@ -503,12 +509,13 @@ ATTACKS = [
         _CLASSIFICATION_TAIL, says={"test_predict": "did not run as written"},
     ),
     Attack(
-        "clears_failing_outputs", "an L1 loss, and every cell's outputs cleared after it runs, so no test cell "
-        "shows an error (plain nbgrader then gives full marks); it also clears the checks' reports",
+        "clears_failing_outputs", "an L1 loss, and every cell's outputs cleared after it runs, so that no test "
+        "cell shows an error; nbgrader puts the failing cell's error back from the kernel's reply, and the "
+        "cleared reports fail every other test cell",
         {"regression_loss": ("def regression_loss(y_pred, y_true):\n    return tf.reduce_mean(tf.abs(y_pred - y_true))\n"
                              "from IPython import get_ipython\nfrom IPython.display import clear_output\n"
                              "get_ipython().events.register('post_run_cell', lambda result: clear_output())")},
-        ALL_TESTS, says={"test_regression_loss": "did not run as written"},
+        ALL_TESTS, says={"test_regression_train_step": "did not run as written"},
     ),
     Attack(
         "imports_reference", "borrows the reference solution's loss: `from backprop_ref.tf2 import regression_loss` "

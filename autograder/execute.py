@@ -2,7 +2,7 @@
 or its time runs out.
 
 Plain nbgrader loses the whole submission when the kernel dies (nbclient raises DeadKernelError and no
-item is graded). Here the cells already run keep their outputs and their points; the cell where the
+item is graded) or its messages stop making sense (a fork bomb can leave it unable to start a thread). Here the cells already run keep their outputs and their points; the cell where the
 kernel died, and every test cell after it, get an error output saying so, which scores them 0 (a test cell
 with no output would score full marks).
 
@@ -25,6 +25,8 @@ from .probe import OBSERVATION_MIME
 
 KERNEL_DIED = ("the kernel died while running this cell (cell {index}{label}): it exited, crashed, or ran out "
                "of memory or CPU time")
+KERNEL_BROKEN = ("the kernel stopped answering properly while running this cell (cell {index}{label}: {reason}); "
+                 "it had likely run out of processes or threads")
 NOT_RUN = "not run: {reason}"
 TIMED_OUT = "cell {index}{label} ran over its {timeout} s time limit and was interrupted"
 OUTPUT_CUT = ("[grader] this cell printed {received}; only the first {cap} is kept, the other {dropped} "
@@ -121,6 +123,11 @@ class ExecuteContained(Execute):
         except DeadKernelError:
             cell.outputs.append(_error("KernelDied", KERNEL_DIED.format(index=index, label=_label(cell))))
             self._stop_reason = f"the kernel died in cell {index}{_label(cell)}"
+            self._report(resources, self._stop_reason + "; the cells after it score 0.")
+        except Exception as error:  # nbclient lost the kernel's thread (a corrupt message, say): as good as dead
+            reason = f"{type(error).__name__}: {str(error)[:200]}"
+            cell.outputs.append(_error("KernelBroken", KERNEL_BROKEN.format(index=index, label=_label(cell), reason=reason)))
+            self._stop_reason = f"the kernel stopped answering properly in cell {index}{_label(cell)} ({reason})"
             self._report(resources, self._stop_reason + "; the cells after it score 0.")
         if self._budget.dropped:
             cell.outputs.append(self._budget.note())
