@@ -3,7 +3,7 @@
 
 Grading is split in two. `probe` runs in the student's kernel and only reports what the student's
 functions returned on the grader's inputs (an *observation*). `judge` runs where student code cannot
-reach, in nbgrader's process (`autograder.judge_cells`): it draws the same inputs from the grading seed,
+reach, in nbgrader's process (`autograder.verdicts`): it draws the same inputs from the grading seed,
 runs the reference on them, and compares. Nothing the kernel reports is trusted beyond being numbers: the
 inputs are the grader's own, and a malformed or mislabelled report is tampering. `check_*` do both in one
 process, for the in-process runner and the benchmarks.

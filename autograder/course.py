@@ -131,15 +131,17 @@ class Course:
         """
         log = self.instructor("autograde", ASSIGNMENT, *options, allowed_returncodes=(0, 1))
         problems = self.problems(log)
-        named = {PROBLEM.search(problem).group(1) for problem in problems}
+        named = {m.group(1) for m in map(PROBLEM.search, problems) if m}
         if set(FAILED.findall(log)) - named:
             raise NbgraderCommandError(["autograde", ASSIGNMENT, *options], 1, log)
         return log, problems
 
     def problems(self, autograde_log: str) -> list[str]:
-        """The problems an autograde log names, and every submitted folder missing the notebook, once each."""
-        found = [f"student {m.group(1)}, notebook {m.group(2)}: {m.group(3)}"
-                 for m in map(PROBLEM.search, autograde_log.splitlines()) if m]
+        """The problems an autograde log names (tampering flagged by the judge included), and every submitted
+        folder missing the notebook, once each."""
+        lines = autograde_log.splitlines()
+        found = [f"student {m.group(1)}, notebook {m.group(2)}: {m.group(3)}" for m in map(PROBLEM.search, lines) if m]
+        found += [line.split("] ", 1)[-1] for line in lines if "TAMPERING: " in line]
         for folder in sorted((self.root / "submitted").glob(f"*/{ASSIGNMENT}")):
             for name, reason in missing_notebooks(folder, [NOTEBOOK]).items():
                 found.append(f"student {folder.parent.name}, notebook {name}: {reason}; every item scores 0.")

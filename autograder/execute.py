@@ -118,6 +118,7 @@ class ExecuteContained(Execute):
             cell.outputs = [_error("NotRun", NOT_RUN.format(reason=self._stop_reason))] if utils.is_grade(cell) else []
             return cell, self.resources
         self._cell, self._index, self._budget = cell, index, OutputBudget(self.max_output_bytes)
+        self._timed_out = False
         try:
             super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
@@ -129,6 +130,8 @@ class ExecuteContained(Execute):
             cell.outputs.append(_error("KernelBroken", KERNEL_BROKEN.format(index=index, label=_label(cell), reason=reason)))
             self._stop_reason = f"the kernel stopped answering properly in cell {index}{_label(cell)} ({reason})"
             self._report(resources, self._stop_reason + "; the cells after it score 0.")
+        if self._timed_out:  # the interrupt's own KeyboardInterrupt came first; the reason goes first
+            cell.outputs.sort(key=lambda output: output.get("ename") != "CellTimeoutError")
         if self._budget.dropped:
             cell.outputs.append(self._budget.note())
             self._report(resources, f"cell {index}{_label(cell)} printed {_mib(self._budget.received)}; "
@@ -143,6 +146,7 @@ class ExecuteContained(Execute):
 
     async def _async_handle_timeout(self, timeout, cell=None):
         reply = await super()._async_handle_timeout(timeout, cell)
+        self._timed_out = True
         message = TIMED_OUT.format(index=self._index, label=_label(self._cell), timeout=timeout)
         self._report(self.resources, message + "; it scores 0 if it is a test.")
         if reply is not None:

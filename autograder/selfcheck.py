@@ -84,10 +84,11 @@ def run_selfcheck(*, directory: Path = Path("selfcheck"), names: tuple[str, ...]
     course.release()
     for expectation in chosen:
         course.submit(student_id(expectation.name), expectation.notebook)
-    course.grade()
+    problems = course.grade()
     results = course.results()
     rows = [Row(e, results[student_id(e.name)]) for e in chosen]
     echo(confusion_table(rows))
+    echo("\n".join(["The autograde log's summary (bad input, dead kernels, limits, tampering):", *problems]))
     echo(f"{sum(r.ok for r in rows)} of {len(rows)} submissions graded as expected, "
          f"{time.perf_counter() - started:.0f} s")
     return rows

@@ -97,7 +97,7 @@ class JudgeObservations(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         where = resources.get("nbgrader", {})
-        self._who = f"Student {where.get('student', '?')}, notebook {where.get('notebook', '?')}"
+        self._who = f"Student {where.get('student', '?')}, notebook {where.get('notebook', '?')}.ipynb"
         passed = {}
         for index, cell in enumerate(nb.cells):
             asked = asked_checks(cell.source) if utils.is_grade(cell) and cell.cell_type == "code" else []

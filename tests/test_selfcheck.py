@@ -15,6 +15,9 @@ def test_ci_subset_is_graded_as_expected(tmp_path):
     assert [row.expectation.name for row in rows] == list(CI_SUBSET)
     assert all(row.ok for row in rows), "\n".join(printed)
     assert f"{len(CI_SUBSET)} of {len(CI_SUBSET)} submissions graded as expected" in printed[-1]
+    summary = printed[-2].splitlines()
+    assert any("attack-replayed_observation" in line and "TAMPERING" in line and "test_train_regression" in line
+               for line in summary), summary
 
 
 def test_corpus_is_large_and_names_are_unique(tmp_path):
