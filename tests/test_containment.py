@@ -107,7 +107,7 @@ def test_a_sleeping_check_is_stopped_by_the_cell_timeout_and_named(graded):
 
 def test_no_process_of_the_sandbox_user_is_left(graded):
     """No process of a kernel outlives it. Kernels of other gradings running now (their private directory
-    still exists) are not this batch's."""
+    still exists) are not this batch's; zombies (exited, waiting for init to reap them) hold nothing."""
     import pwd
     import re
 
@@ -118,7 +118,8 @@ def test_no_process_of_the_sandbox_user_is_left(graded):
     left = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            if os.stat(f"/proc/{pid}").st_uid != uid:
+            state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+            if os.stat(f"/proc/{pid}").st_uid != uid or state == "Z":
                 continue
             command = open(f"/proc/{pid}/cmdline").read().replace("\0", " ")
         except FileNotFoundError:  # it ended meanwhile
