@@ -102,6 +102,7 @@ class ExecuteContained(Execute):
 
     submission_timeout = Integer(900, help="wall-clock seconds for all the cells of one submission").tag(config=True)
     max_output_bytes = Integer(2**20, help="output one cell keeps; the rest is dropped as it arrives").tag(config=True)
+    run_label = ""  # said after the notebook's name in the log: " (re-check)" for the judge's second run
 
     def preprocess(self, nb, resources=None, km=None):
         self._started, self._stop_reason = time.monotonic(), None
@@ -156,4 +157,5 @@ class ExecuteContained(Execute):
     def _report(self, resources, message: str, warning: bool = False) -> None:
         where = resources.get("nbgrader", {}) if resources else {}
         log = self.log.warning if warning else self.log.error
-        log("Student %s, notebook %s.ipynb: %s", where.get("student", "?"), where.get("notebook", "?"), message)
+        log("Student %s, notebook %s.ipynb%s: %s", where.get("student", "?"), where.get("notebook", "?"),
+            self.run_label, message)

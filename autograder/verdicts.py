@@ -123,13 +123,14 @@ class JudgeObservations(NbGraderPreprocessor):
 
     def _recheck(self, nb: NotebookNode, resources, passed: dict[int, list]) -> None:
         """Run the student's cells again with the hidden checks alone, on the re-check seed."""
-        recheck, positions = self.recheck_notebook(nb, passed)
+        recheck = self.recheck_notebook(nb, passed)
         kernel = SandboxedKernelManager(kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
                                         config=self.config, grading_env={SEED_VARIABLE: str(self.recheck_seed)})
         executor = ExecuteContained(parent=self)
+        executor.run_label = " (re-check)"
         executor.preprocess(recheck, copy.deepcopy(resources), km=kernel)
         for index, asked in passed.items():
-            cell = recheck.cells[positions[index]]
+            cell = recheck.cells[index]
             observations = take_observations(cell)
             failure = verdict(asked, observations, self.recheck_seed, failed(cell))
             if failure is None and failed(cell):
@@ -139,20 +140,17 @@ class JudgeObservations(NbGraderPreprocessor):
                     "the numbers this cell reported pass, but the grader's re-check of the same functions on "
                     f"inputs of its own fails, so they did not come from your functions as written: {failure}"))
 
-    def recheck_notebook(self, nb: NotebookNode, passed: dict[int, list]) -> tuple[NotebookNode, dict[int, int]]:
-        """The notebook's code cells with each test cell cut to its hidden checks; where each test cell went."""
+    def recheck_notebook(self, nb: NotebookNode, passed: dict[int, list]) -> NotebookNode:
+        """The notebook with each passed test cell cut to its hidden checks, the other test cells and the
+        skipped given cells emptied (an empty cell does not run); cell numbers stay the notebook's."""
         recheck = copy.deepcopy(nb)
-        cells, positions = [], {}
         for index, cell in enumerate(recheck.cells):
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if cell.cell_type != "code" or grade_id in self.recheck_skip:
+            if cell.cell_type != "code":
                 continue
-            if utils.is_grade(cell) and not utils.is_solution(cell):
-                if index not in passed:
-                    continue
-                cell.source = hidden_block(cell.source) + "\npass"
-                positions[index] = len(cells)
             cell.outputs = []
-            cells.append(cell)
-        recheck.cells = cells
-        return recheck, positions
+            is_test = utils.is_grade(cell) and not utils.is_solution(cell)
+            if index in passed:
+                cell.source = hidden_block(cell.source) + "\npass"
+            elif is_test or cell.metadata.get("nbgrader", {}).get("grade_id") in self.recheck_skip:
+                cell.source = ""
+        return recheck
