@@ -40,6 +40,10 @@ def grading_seed() -> int:
     return int(os.environ.get(SEED_VARIABLE, DEFAULT_SEED))
 
 
+def _seed(seed: int | None) -> int:
+    return grading_seed() if seed is None else seed
+
+
 def probe_loss(output, target):
     """Not the exercise's loss: a smooth function of the model's output whose gradient never vanishes."""
     tf = _tf()
@@ -132,7 +136,7 @@ publish: Callable[[dict], None] = show  # the in-process runner collects observa
 
 def observe_loss(problem_name: str, loss, seed: int | None = None) -> dict:
     """The loss's value and its gradient with respect to A on batches of 1, 3 and 10 samples."""
-    tf, problem, seed = _tf(), PROBLEMS[problem_name], grading_seed() if seed is None else seed
+    tf, problem, seed = _tf(), PROBLEMS[problem_name], _seed(seed)
     cases = []
     for batch in grading_inputs.loss_batches(problem, seed):
         A = tf.Variable([batch.A], dtype=tf.float32)
@@ -150,7 +154,7 @@ def observe_loss(problem_name: str, loss, seed: int | None = None) -> dict:
 
 def observe_optimizer(problem_name: str, make_optimizer, seed: int | None = None) -> dict:
     """Two new optimizers, and what the first does to a fresh variable at 1.0 under two gradients."""
-    tf, problem, seed = _tf(), PROBLEMS[problem_name], grading_seed() if seed is None else seed
+    tf, problem, seed = _tf(), PROBLEMS[problem_name], _seed(seed)
     first, error = _call(make_optimizer)
     second, error_again = _call(make_optimizer)
     if error or error_again:
@@ -170,7 +174,7 @@ def observe_optimizer(problem_name: str, make_optimizer, seed: int | None = None
 
 def observe_train_step(problem_name: str, train_step, seed: int | None = None) -> dict:
     """Where one step leaves A, and what it returns, with the loss it calls swapped for `probe_loss`."""
-    tf, problem, seed = _tf(), PROBLEMS[problem_name], grading_seed() if seed is None else seed
+    tf, problem, seed = _tf(), PROBLEMS[problem_name], _seed(seed)
     swapped = {f"{problem.name}_loss": probe_loss, f"{problem.name}_model": problem.model}
     cases = []
     for batch in grading_inputs.step_batches(problem, seed):
@@ -185,7 +189,7 @@ def observe_train_step(problem_name: str, train_step, seed: int | None = None) -
 
 def observe_train_loop(problem_name: str, train, seed: int | None = None) -> dict:
     """The history a loop returns and where it leaves A, with the step it calls swapped for `probe_step`."""
-    tf, problem, seed = _tf(), PROBLEMS[problem_name], grading_seed() if seed is None else seed
+    tf, problem, seed = _tf(), PROBLEMS[problem_name], _seed(seed)
     run = grading_inputs.trajectory_run(problem, seed)
     A = tf.Variable([run.initial_A], dtype=tf.float32)
     with _calls_replaced(train, {f"{problem.name}_train_step": probe_step}):
@@ -198,7 +202,7 @@ def observe_train_loop(problem_name: str, train, seed: int | None = None) -> dic
 
 def observe_predict(predict, seed: int | None = None) -> dict:
     """The classes predict returns for the grader's (A, x) cases."""
-    tf, seed = _tf(), grading_seed() if seed is None else seed
+    tf, seed = _tf(), _seed(seed)
     cases = []
     for A_value, x in grading_inputs.predict_cases(seed):
         classes, error = _call(predict, x, tf.Variable([A_value], dtype=tf.float32))
@@ -210,7 +214,7 @@ def observe_predict(predict, seed: int | None = None) -> dict:
 
 def observe_convergence(problem_name: str, make_optimizer, train, predict=None, seed: int | None = None) -> dict:
     """A full run with everything the student wrote; for classification, the trained model's classes."""
-    tf, problem, seed = _tf(), PROBLEMS[problem_name], grading_seed() if seed is None else seed
+    tf, problem, seed = _tf(), PROBLEMS[problem_name], _seed(seed)
     run = grading_inputs.convergence_run(problem, seed)
     optimizer, error = _call(make_optimizer)
     if error:

@@ -103,11 +103,11 @@ class JudgeObservations(NbGraderPreprocessor):
             asked = asked_checks(cell.source) if utils.is_grade(cell) and cell.cell_type == "code" else []
             if not asked:
                 continue
-            observations = take_observations(cell)
-            failure = verdict(asked, observations, self.grading_seed, failed(cell))
+            observations, cell_failed = take_observations(cell), failed(cell)
+            failure = verdict(asked, observations, self.grading_seed, cell_failed)
             if failure is not None:
                 self._fail(cell, failure)
-            elif not failed(cell):
+            elif not cell_failed:
                 passed[index] = asked
         if self.recheck and passed:
             self._recheck(nb, resources, passed)
