@@ -1,7 +1,8 @@
-"""The instructor's command line: `autograder demo` and `autograder selfcheck`."""
+"""The instructor's command line: `autograder grade`, `autograder demo` and `autograder selfcheck`."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from .corpus import BY_NAME
@@ -16,6 +17,8 @@ def _names(text: str) -> tuple[str, ...]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="autograder", description="Grading tools of the backprop course.")
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("grade", add_help=False, help="autograde every submission of an assignment in parallel, "
+                        "into the nbgrader gradebook (nbgrader's options; `autograder grade --help` for all)")
     demo = commands.add_parser("demo", help="grade a demo class (the reference, a blank notebook and typical "
                                "mistakes) with the real nbgrader commands, and print the grades")
     demo.add_argument("--dir", type=Path, default=run_demo.__kwdefaults__["directory"],
@@ -30,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     scope.add_argument("--all", action="store_true", help="the whole corpus (58 submissions, about 40 minutes here)")
     scope.add_argument("--only", type=_names, help="comma-separated corpus entries, such as mistake:l1_loss")
     check.add_argument("--list", action="store_true", help="list the corpus entries and stop")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["grade"]:
+        from .gradeapp import main as grade
+
+        return grade(argv[1:])
     args = parser.parse_args(argv)
 
     if args.command == "demo":

@@ -27,11 +27,11 @@ FAILED = re.compile(r"There was an error processing assignment '[^']*' for stude
 
 
 class NbgraderCommandError(RuntimeError):
-    """An nbgrader command exited non-zero; carries what it printed."""
+    """An nbgrader (or autograder) command exited non-zero; carries what it printed."""
 
     def __init__(self, args: list[str], returncode: int, output: str):
         self.args_, self.returncode, self.output = args, returncode, output
-        super().__init__(f"nbgrader {' '.join(args)} exited {returncode}:\n{output[-4000:]}")
+        super().__init__(f"{' '.join(args)} exited {returncode}:\n{output[-4000:]}")
 
 
 def _env(home: Path) -> dict[str, str]:
@@ -47,13 +47,15 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
-def nbgrader(*args: str, cwd: Path, home: Path, allowed_returncodes: tuple[int, ...] = (0,)) -> str:
-    """Run one nbgrader command as the person whose home is `home`; return its output."""
+def nbgrader(*args: str, cwd: Path, home: Path, allowed_returncodes: tuple[int, ...] = (0,),
+             tool: str = "nbgrader") -> str:
+    """Run one nbgrader command (or `tool`'s, such as autograder's) as the person whose home is `home`;
+    return its output."""
     home.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=_env(home),
+    done = subprocess.run([sys.executable, "-m", tool, *args], cwd=cwd, env=_env(home),
                           stdin=subprocess.DEVNULL, capture_output=True, text=True)
     if done.returncode not in allowed_returncodes:
-        raise NbgraderCommandError(list(args), done.returncode, done.stdout + done.stderr)
+        raise NbgraderCommandError([tool, *args], done.returncode, done.stdout + done.stderr)
     return done.stdout + done.stderr
 
 
@@ -64,12 +66,14 @@ class Course:
     root: Path
     homes: Path
     course_id: str = "backprop"
+    db_url: str = ""  # the gradebook; empty: nbgrader's default, gradebook.db in the course directory
 
     @classmethod
-    def create(cls, directory: Path) -> "Course":
+    def create(cls, directory: Path, db_url: str = "") -> "Course":
         """A fresh course in `directory`: this course's source and config, no gradebook, no submissions.
 
-        Symlinked helper files are copied as files, as nbgrader releases them.
+        Symlinked helper files are copied as files, as nbgrader releases them. With `db_url`, the course's
+        config puts the gradebook there (a PostgreSQL database, say).
         """
         directory = Path(directory).resolve()
         if directory.exists():
@@ -78,7 +82,22 @@ class Course:
         shutil.copytree(course_root() / "source", root / "source", symlinks=False,
                         ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
         shutil.copy(course_root() / "nbgrader_config.py", root / "nbgrader_config.py")
-        return cls(root=root, homes=directory / "homes")
+        if db_url:
+            with open(root / "nbgrader_config.py", "a") as config:
+                config.write(f"c.CourseDirectory.db_url = {db_url!r}\n")
+        return cls(root=root, homes=directory / "homes", db_url=db_url)
+
+    @property
+    def gradebook_url(self) -> str:
+        return self.db_url or f"sqlite:///{self.root / 'gradebook.db'}"
+
+    def scores(self) -> dict[str, dict[str, float]]:
+        """Every graded submission's score on every graded item, from the gradebook: student -> item -> score."""
+        from nbgrader.api import Gradebook
+
+        with Gradebook(self.gradebook_url, self.course_id) as gradebook:
+            return {submission.student_id: {grade.name: grade.score for grade in submission.notebooks[0].grades}
+                    for submission in gradebook.find_assignment(ASSIGNMENT).submissions}
 
     @property
     def exchange(self) -> Path:
@@ -86,6 +105,11 @@ class Course:
 
     def instructor(self, *args: str, allowed_returncodes: tuple[int, ...] = (0,)) -> str:
         return nbgrader(*args, cwd=self.root, home=self.homes / "instructor", allowed_returncodes=allowed_returncodes)
+
+    def autograder(self, *args: str, allowed_returncodes: tuple[int, ...] = (0,)) -> str:
+        """An `autograder` command (`grade`, say) as the instructor, in the course directory."""
+        return nbgrader(*args, cwd=self.root, home=self.homes / "instructor", allowed_returncodes=allowed_returncodes,
+                        tool="autograder")
 
     def student(self, student_id: str, *args: str) -> str:
         home = self.homes / student_id
@@ -133,7 +157,7 @@ class Course:
         problems = self.problems(log)
         named = {m.group(1) for m in map(PROBLEM.search, problems) if m}
         if set(FAILED.findall(log)) - named:
-            raise NbgraderCommandError(["autograde", ASSIGNMENT, *options], 1, log)
+            raise NbgraderCommandError(["nbgrader", "autograde", ASSIGNMENT, *options], 1, log)
         return log, problems
 
     def problems(self, autograde_log: str) -> list[str]:
@@ -162,7 +186,7 @@ class Course:
         with open(self.root / "grades.csv", newline="") as grades:
             exported = {row["student_id"]: row for row in csv.DictReader(grades)}
         results = {}
-        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", self.course_id) as gradebook:
+        with Gradebook(self.gradebook_url, self.course_id) as gradebook:
             for student_id, row in exported.items():
                 if not row["timestamp"]:
                     continue

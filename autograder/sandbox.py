@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import json
 import os
 import pwd
 import resource
@@ -38,6 +39,12 @@ from traitlets import Bool, Dict, Integer, List, Unicode
 
 GiB, MiB = 2**30, 2**20
 WRAPPER = Path(__file__).with_name("kernel_wrap.sh")
+# What shapes TensorFlow in a kernel, read when it is imported: a fork server imports it with the same.
+TENSORFLOW_ENVIRONMENT = {
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+    "MALLOC_ARENA_MAX": "2",  # glibc arenas per thread inflate the address space TF's threads use
+}
 
 
 @functools.cache
@@ -152,6 +159,8 @@ class SandboxedKernelManager(AsyncKernelManager):
                           help="modules the hidden checks import in the kernel; nothing else of their packages "
                           "(the reference solution, the verdicts) is visible there").tag(config=True)
     grading_env = Dict(Unicode(), help="environment variables the grader sets for the kernel").tag(config=True)
+    fork_server = Unicode("", help="unix socket of a warm kernel server (autograder.forkserver): kernels are "
+                          "forked from it, TensorFlow already imported, instead of started afresh").tag(config=True)
 
     _sandbox: Path | None = None
     _cgroup: KernelCgroup | None = None
@@ -185,25 +194,49 @@ class SandboxedKernelManager(AsyncKernelManager):
             # RLIMIT_NPROC counts every process of the sandbox user, so kernels running side by side would
             # share it (one's fork bomb starves the others); the cgroup's pids.max is the kernel's own.
             limits.append((resource.RLIMIT_NPROC, self.max_processes))
+        covers = self._covers() if contained else []
+        cgroup = self._cgroup.procs_files if self._cgroup else ""
+        if self.fork_server and cmd[1:3] == ["-m", "ipykernel_launcher"]:
+            return self._relay_command(cmd[3:], kw, limits, user if contained else None, covers, cgroup), kw
         kw["preexec_fn"] = _set_limits(limits)
         kw["umask"] = 0o077
         if contained:
-            namespaces = ["--mount"] + ([] if self.network else ["--net"])
-            # /root holds nothing for the kernel; world-writable places would let one kernel leave files for
-            # the next (each gets its own, empty view); the course directory holds everyone's work.
-            runtime = _runtime_paths(self.kernel_modules)
-            hidden = [("/root", []), (tempfile.gettempdir(), [f"+{self._sandbox}"]), ("/var/tmp", []),
-                      ("/dev/shm", []), (_package_root(self.kernel_modules), [])]
-            if self.course_root:
-                root = str(Path(self.course_root).resolve())
-                hidden.append((root, [f"{root}/{path}" for path in self.visible_course_paths]))
-            covers = []
-            for cover, keep in dict(hidden).items():
-                covers += [cover, ":".join(dict.fromkeys(keep + _inside(cover, runtime)))]
-            cgroup = self._cgroup.procs_files if self._cgroup else ""
+            namespaces = ["--mount", "--ipc"] + ([] if self.network else ["--net"])
             cmd = ["unshare", *namespaces, "--", "/bin/sh", str(WRAPPER), str(user.pw_uid), str(user.pw_gid),
                    cgroup, *covers, "--", *cmd]
         return cmd, kw
+
+    def _covers(self) -> list[str]:
+        """kernel_wrap.sh's COVER KEEPS pairs: what the kernel must not see, and what it still needs there."""
+        # /root holds nothing for the kernel; world-writable places would let one kernel leave files for
+        # the next (each gets its own, empty view); the course directory holds everyone's work.
+        runtime = _runtime_paths(self.kernel_modules)
+        hidden = [("/root", []), (tempfile.gettempdir(), [f"+{self._sandbox}"]), ("/var/tmp", []),
+                  ("/dev/shm", []), (_package_root(self.kernel_modules), [])]
+        if self.course_root:
+            root = str(Path(self.course_root).resolve())
+            hidden.append((root, [f"{root}/{path}" for path in self.visible_course_paths]))
+        covers = []
+        for cover, keep in dict(hidden).items():
+            covers += [cover, ":".join(dict.fromkeys(keep + _inside(cover, runtime)))]
+        return covers
+
+    def _relay_command(self, kernel_args: list[str], kw: dict, limits: list, user: pwd.struct_passwd | None,
+                       covers: list[str], cgroup: str) -> list[str]:
+        """The fork server's relay in the kernel's place, and what the server needs to contain the kernel,
+        in a file only root can read (it holds the kernel's environment)."""
+        spec = {
+            "kernel_args": kernel_args, "cwd": kw["cwd"], "env": kw.pop("env"), "umask": 0o077, "limits": limits,
+            "uid": user and user.pw_uid, "gid": user and user.pw_gid, "namespaces": user is not None,
+            "network": self.network, "cgroup_procs": [path for path in cgroup.split(":") if path],
+            "cover_command": ["/bin/sh", str(WRAPPER), str(user and user.pw_uid), str(user and user.pw_gid), "",
+                              *covers, "--", "/bin/true"],
+        }
+        spec_file = self._sandbox / "kernel-spec.json"
+        spec_file.touch(mode=0o600)
+        spec_file.write_text(json.dumps(spec))
+        kw["env"] = {"PATH": spec["env"]["PATH"], "LANG": spec["env"]["LANG"]}
+        return [sys.executable, "-m", "autograder.forkserver", "--relay", self.fork_server, str(spec_file)]
 
     def _make_directories(self, user: pwd.struct_passwd) -> Path:
         """The kernel's directories, in a base it cannot write: it may empty them, but not remove them."""
@@ -236,9 +269,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
             "JUPYTER_DATA_DIR": str(home / ".local" / "share" / "jupyter"),
             "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
-            "TF_CPP_MIN_LOG_LEVEL": "3",
-            "TF_ENABLE_ONEDNN_OPTS": "0",
-            "MALLOC_ARENA_MAX": "2",  # glibc arenas per thread inflate the address space TF's threads use
+            **TENSORFLOW_ENVIRONMENT,
             "NBGRADER_EXECUTION": os.environ.get("NBGRADER_EXECUTION", ""),
             **self.grading_env,
         }

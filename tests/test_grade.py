@@ -1,0 +1,150 @@
+"""`autograder grade`: the same grades as plain `nbgrader autograde`, in parallel, warm, resumable.
+
+One class is graded by plain `nbgrader autograde` once (the baseline); each test grades a fresh copy of its
+submissions with `autograder grade` and compares every item's score and every failure message.
+"""
+import shutil
+import signal
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from autograder.corpus import BY_NAME
+from autograder.course import Course, _env, _failure_messages
+from autograder.submissions import ASSIGNMENT, NOTEBOOK, fill, reference_answers, release_notebook
+
+pytestmark = pytest.mark.slow
+
+# A submission that leaves every kind of state it can behind, and one that fails if it finds any: graded one
+# after the other on one worker (one fork server), the second must keep every point.
+LEAVES_STATE = """import builtins, os, sys, types, numpy
+builtins.LEFT_BEHIND = True
+os.environ["LEFT_BEHIND"] = "1"
+sys.modules["left_behind"] = types.ModuleType("left_behind")
+tf.left_behind = numpy.left_behind = True
+numpy.mean = lambda *args, **kwargs: 42.0
+for _folder in {os.getcwd(), os.path.expanduser("~"), os.environ.get("TMPDIR", "/tmp"), "/tmp", "/var/tmp", "/dev/shm"}:
+    try:
+        open(os.path.join(_folder, "left_behind.txt"), "w").write("state")
+    except OSError:
+        pass
+"""
+FINDS_STATE = """import builtins, os, sys, numpy
+_FOLDERS = {os.getcwd(), os.path.expanduser("~"), os.environ.get("TMPDIR", "/tmp"), "/tmp", "/var/tmp", "/dev/shm"}
+FOUND = [what for what, found in {
+    "a builtin": hasattr(builtins, "LEFT_BEHIND"), "an environment variable": "LEFT_BEHIND" in os.environ,
+    "a module": "left_behind" in sys.modules, "a patched module": hasattr(tf, "left_behind") or hasattr(numpy, "left_behind"),
+    "a patched function": numpy.mean([1.0, 2.0]) != 1.5,
+    "a file": any(os.path.exists(os.path.join(folder, "left_behind.txt")) for folder in _FOLDERS),
+}.items() if found]
+"""
+LOSS = "def regression_loss(y_pred, y_true):\n    return tf.reduce_mean(tf.square(y_pred - y_true))\n"
+CHECKED_LOSS = ("def regression_loss(y_pred, y_true):\n"
+                "    if FOUND:\n        raise RuntimeError(f'another submission left {FOUND} behind')\n"
+                "    return tf.reduce_mean(tf.square(y_pred - y_true))\n")
+
+
+def class_notebooks() -> dict:
+    release, reference = release_notebook(), reference_answers()
+    return {
+        "a_leaves_state": fill(release, {**reference, "regression_loss": LEAVES_STATE + LOSS}),
+        "b_finds_state": fill(release, {**reference, "regression_loss": FINDS_STATE + CHECKED_LOSS}),
+        "blank": release,
+        "l1_loss": fill(release, {**reference, **BY_NAME["l1_loss"].answers}),
+        "reference": fill(release, reference),
+    }
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory):
+    """The class, submitted and collected, graded by plain `nbgrader autograde`."""
+    course = Course.create(tmp_path_factory.mktemp("plain"))
+    course.release()
+    for student, notebook in class_notebooks().items():
+        course.submit(student, notebook)
+    course.collect()
+    course.autograde()
+    return course
+
+
+def copy_of(baseline: Course, directory, db_url: str = "") -> Course:
+    """A fresh course (gradebook included) holding the baseline's submissions, none graded."""
+    course = Course.create(directory, db_url=db_url)
+    course.instructor("generate_assignment", ASSIGNMENT, "--force")
+    shutil.copytree(baseline.root / "submitted", course.root / "submitted")
+    return course
+
+
+def messages(course: Course) -> dict:
+    return {folder.parent.name: _failure_messages(folder / NOTEBOOK)
+            for folder in sorted((course.root / "autograded").glob(f"*/{ASSIGNMENT}"))}
+
+
+def assert_same_grades(course: Course, baseline: Course, students=None) -> None:
+    expected = {s: v for s, v in baseline.scores().items() if students is None or s in students}
+    assert course.scores() == expected
+    assert {s: m for s, m in messages(course).items() if s in expected} == \
+        {s: m for s, m in messages(baseline).items() if s in expected}
+
+
+@pytest.fixture(scope="module")
+def graded(baseline, tmp_path_factory):
+    """The class graded by `autograder grade` on one worker, with the output it printed."""
+    course = copy_of(baseline, tmp_path_factory.mktemp("parallel"))
+    return course, course.autograder("grade", ASSIGNMENT, "--workers=1")
+
+
+def test_same_grades_as_plain_nbgrader(graded, baseline):
+    course, output = graded
+    assert_same_grades(course, baseline)
+    assert "graded           5" in output and "failed           0" in output, output
+    for student in baseline.scores():
+        assert f"] {student}: graded" in output, output
+
+
+def test_no_state_reaches_the_next_submission(graded, baseline):
+    course, output = graded
+    finder = course.scores()["b_finds_state"]
+    assert finder == baseline.scores()["reference"], messages(course)["b_finds_state"]
+    assert output.index("a_leaves_state") < output.index("b_finds_state"), output  # graded in this order
+
+
+def test_resume_skips_what_is_graded_and_regrades_what_is_not(graded, baseline):
+    course, _ = graded
+    output = course.autograder("grade", ASSIGNMENT, "--workers=1")
+    assert "skipped          5" in output and "graded           0" in output, output
+
+    # A run killed before it wrote l1_loss's notebook; and a forced regrade of one student.
+    (course.root / "autograded" / "l1_loss" / ASSIGNMENT / NOTEBOOK).unlink()
+    output = course.autograder("grade", ASSIGNMENT, "--workers=1")
+    assert "l1_loss: an earlier run stopped" in output and "] l1_loss: graded" in output, output
+    assert "skipped          4" in output, output
+    output = course.autograder("grade", ASSIGNMENT, "--workers=1", "--force", "--student=reference")
+    assert "] reference: graded" in output and "graded           1" in output, output
+    assert_same_grades(course, baseline)
+
+
+def test_ctrl_c_keeps_what_is_graded(baseline, tmp_path):
+    course = copy_of(baseline, tmp_path)
+    grading = subprocess.Popen([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--workers=1"],
+                               cwd=course.root, env=_env(course.homes / "instructor"), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in grading.stdout:
+        lines.append(line)
+        if line.startswith("[1/5]"):
+            grading.send_signal(signal.SIGINT)
+            break
+    output = "".join(lines) + grading.communicate(timeout=300)[0]
+    assert grading.returncode == 130, output
+    assert "Interrupted" in output and "interrupted" in output, output
+    done = {folder.parent.name for folder in (course.root / "autograded").glob(f"*/{ASSIGNMENT}")
+            if (folder / NOTEBOOK).exists()}
+    assert 1 <= len(done) < 5, output
+    assert_same_grades(course, baseline, students=done)
+
+    output = course.autograder("grade", ASSIGNMENT, "--workers=1")
+    assert f"skipped          {len(done)}" in output, output
+    assert_same_grades(course, baseline)
