@@ -82,6 +82,7 @@ class DistributedAutograde(Autograde):
             self.exporter.register_preprocessor(preprocessor)
 
     def convert_single_notebook(self, notebook_filename: str) -> None:
+        started = time.perf_counter()
         self.log.info("Sanitizing %s", notebook_filename)
         self._phase = self.sanitize_preprocessors
         self._init_preprocessors()
@@ -97,9 +98,11 @@ class DistributedAutograde(Autograde):
             self.log.info("Autograding %s", autograded)
             resources = self.init_single_notebook_resources(autograded)
             resources["metadata"] = {"name": ids["notebook"], "path": folder}
+            sent = time.perf_counter()
             executed = self.run_elsewhere(worker.Task(
                 student=ids["student"], notebook=sanitized, resources=resources, files=self._kernel_files(folder),
                 config=self.config, exporter_class=self.exporter_class, preprocessors=on_worker))
+            received = time.perf_counter()
             for level, message in executed.log:
                 self.log.log(level, "%s", message)
             self._phase = here
@@ -107,6 +110,9 @@ class DistributedAutograde(Autograde):
             output, resources = self.exporter.from_notebook_node(
                 nbformat.reads(executed.notebook, as_version=4), resources=resources)
             self.write_single_notebook(output, resources)
+            self.log.debug("Student %s: sanitized in %.1f s, executed in %.1f s on worker process %d (%.1f s "
+                           "from sending to result), recorded in %.1f s", ids["student"], sent - started,
+                           executed.seconds, executed.worker_pid, received - sent, time.perf_counter() - received)
         finally:
             self._sanitizing = True
 
@@ -177,15 +183,10 @@ class ClassGrader:
             if self.stopping.is_set():
                 future.cancel()
             return future.result()
-        except KilledWorker as error:
-            failure.append(WorkerLost(WORKER_DIED))
+        except Exception as error:  # on Ctrl-C, whatever stopped the task (a cancel, workers gone) is that
+            failure.append(Interrupted() if self.stopping.is_set() else
+                           WorkerLost(WORKER_DIED) if isinstance(error, KilledWorker) else error)
             raise failure[-1] from error
-        except Exception as error:
-            if self.stopping.is_set():
-                failure.append(Interrupted())
-                raise failure[-1] from error
-            failure.append(error)
-            raise
         finally:
             self.gradebook_lock.acquire()
             self._running.pop(task.student, None)
@@ -223,18 +224,21 @@ def already_graded(coursedir: CourseDirectory, student: str, log: logging.Logger
     return not (new is not None and old is not None and new > old)
 
 
-def start_cluster(workers: int, scheduler: str):
-    """A Dask client: on the cluster at `scheduler`, or on a local cluster of `workers` processes.
+# A task is retried once on another worker when its worker dies, and fails the second time; a worker holds
+# only the task it runs (Dask counts a death against every task assigned to the dead worker).
+SCHEDULER_SETTINGS = {"distributed.scheduler.allowed-failures": 1, "distributed.scheduler.worker-saturation": 1.0}
 
-    Either way a task is retried once on another worker when its worker dies, and fails the second time.
-    """
+
+def start_cluster(workers: int, scheduler: str):
+    """A Dask client: on the cluster at `scheduler` (set to SCHEDULER_SETTINGS), or on a local cluster of
+    `workers` processes."""
     import dask
     from distributed import Client, LocalCluster
 
-    dask.config.set({"distributed.scheduler.allowed-failures": 1})
+    dask.config.set(SCHEDULER_SETTINGS)
     if scheduler:
         client = Client(scheduler, timeout="30s")
-        client.run_on_scheduler(_allow_one_retry)
+        client.run_on_scheduler(_apply_settings)
     else:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
                                dashboard_address=None, silence_logs=logging.ERROR)
@@ -243,5 +247,6 @@ def start_cluster(workers: int, scheduler: str):
     return client
 
 
-def _allow_one_retry(dask_scheduler=None) -> None:
-    dask_scheduler.allowed_failures = 1
+def _apply_settings(dask_scheduler=None) -> None:
+    dask_scheduler.allowed_failures = SCHEDULER_SETTINGS["distributed.scheduler.allowed-failures"]
+    dask_scheduler.WORKER_SATURATION = SCHEDULER_SETTINGS["distributed.scheduler.worker-saturation"]

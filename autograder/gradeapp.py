@@ -16,6 +16,7 @@ import time
 from nbgrader.apps.autogradeapp import AutogradeApp
 from nbgrader.apps.autogradeapp import aliases as autograde_aliases
 from nbgrader.apps.baseapp import NbGrader
+from nbgrader.converters import Autograde
 from traitlets import Integer, Unicode, default
 
 from .coordinator import ClassGrader, Outcome, already_graded, start_cluster, submissions
@@ -63,7 +64,7 @@ class GradeApp(AutogradeApp):
         started = time.perf_counter()
         selected = [s for s in self.coursedir.student_id.split(",") if s and s != "*"]
         students = submissions(self.coursedir, selected)
-        force = self.config.BaseConverter.get("force", False)
+        force = Autograde(coursedir=self.coursedir, parent=self).force  # --force, however the config says it
         skipped = [] if force else [s for s in students if already_graded(self.coursedir, s, self.log)]
         to_grade = [s for s in students if s not in skipped]
         outcomes = [Outcome(student, "skipped") for student in skipped]

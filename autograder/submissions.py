@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import os
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -79,12 +80,14 @@ def _execute(cell: NotebookNode, namespace: dict) -> None:
     exec(compile(cell.source, f"<cell {grade_id(cell)}>", "exec"), namespace)
 
 
-def run_in_process(answers: dict[str, str], root: Path | None = None) -> dict[str, BaseException | None]:
+def run_in_process(answers: dict[str, str], root: Path | None = None,
+                   seconds: dict[str, float] | None = None) -> dict[str, BaseException | None]:
     """Run the source notebook's code cells, with `answers` in its solution cells, in this process.
 
     Returns each test cell's outcome (None: passed): its own error, or the verdict on what its hidden
     checks observed, judged as `verdicts.JudgeObservations` judges a kernel's. A fast stand-in for a
     kernel, for tests of the checks themselves; grading proper always goes through nbgrader and a kernel.
+    `seconds`, if given, gets each code cell's run time by grade id (benchmarks' floor).
     """
     from . import probe, verdicts  # the grading side, which the student-facing helpers above do not need
 
@@ -97,6 +100,7 @@ def run_in_process(answers: dict[str, str], root: Path | None = None) -> dict[st
                 continue
             observations: list[dict] = []
             probe.publish = observations.append
+            started = time.perf_counter()
             try:
                 _execute(cell, namespace)
                 outcome = None
@@ -104,6 +108,8 @@ def run_in_process(answers: dict[str, str], root: Path | None = None) -> dict[st
                 outcome = error
             finally:
                 probe.publish = probe.show
+                if seconds is not None:
+                    seconds[grade_id(cell) or f"cell {len(seconds)}"] = time.perf_counter() - started
             if cell.metadata.get("nbgrader", {}).get("grade") and not is_solution(cell):
                 asked = verdicts.asked_checks(cell.source)
                 failure = verdicts.verdict(asked, observations, probe.grading_seed(), outcome is not None)

@@ -3,10 +3,12 @@
 One class is graded by plain `nbgrader autograde` once (the baseline); each test grades a fresh copy of its
 submissions with `autograder grade` and compares every item's score and every failure message.
 """
+import os
 import shutil
 import signal
 import subprocess
 import sys
+import time
 
 import nbformat
 import pytest
@@ -14,6 +16,7 @@ import pytest
 from autograder.corpus import BY_NAME
 from autograder.course import Course, _env, _failure_messages
 from autograder.submissions import ASSIGNMENT, NOTEBOOK, fill, reference_answers, release_notebook
+from services import dask_cluster, postgres_server
 
 pytestmark = pytest.mark.slow
 
@@ -83,8 +86,9 @@ def messages(course: Course) -> dict:
 
 
 def assert_same_grades(course: Course, baseline: Course, students=None) -> None:
+    """Every item's score and every failure message of `students` (default: all) as the baseline has them."""
     expected = {s: v for s, v in baseline.scores().items() if students is None or s in students}
-    assert course.scores() == expected
+    assert {s: v for s, v in course.scores().items() if s in expected} == expected
     assert {s: m for s, m in messages(course).items() if s in expected} == \
         {s: m for s, m in messages(baseline).items() if s in expected}
 
@@ -130,12 +134,12 @@ def test_ctrl_c_keeps_what_is_graded(baseline, tmp_path):
     course = copy_of(baseline, tmp_path)
     grading = subprocess.Popen([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--workers=1"],
                                cwd=course.root, env=_env(course.homes / "instructor"), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
     lines = []
     for line in grading.stdout:
         lines.append(line)
         if line.startswith("[1/5]"):
-            grading.send_signal(signal.SIGINT)
+            os.killpg(grading.pid, signal.SIGINT)  # as Ctrl-C on a terminal: the command and its workers
             break
     output = "".join(lines) + grading.communicate(timeout=300)[0]
     assert grading.returncode == 130, output
@@ -148,3 +152,50 @@ def test_ctrl_c_keeps_what_is_graded(baseline, tmp_path):
     output = course.autograder("grade", ASSIGNMENT, "--workers=1")
     assert f"skipped          {len(done)}" in output, output
     assert_same_grades(course, baseline)
+
+
+def kill_workers_running(address: str, worker_pids, kills: dict[str, int], grading: subprocess.Popen) -> None:
+    """Kill the Dask worker running each named student's task, `kills[student]` times over."""
+    from distributed import Client
+
+    killed = set()
+    with Client(address, timeout="30s") as client:
+        deadline = time.monotonic() + 600
+        while any(kills.values()) and grading.poll() is None and time.monotonic() < deadline:
+            pids = worker_pids()
+            for worker, keys in client.processing().items():
+                for key in keys:
+                    student = next((s for s in kills if str(key).startswith(f"grade-{s}-")), None)
+                    if student and kills[student] and (key, worker) not in killed and worker in pids:
+                        os.kill(pids[worker], signal.SIGKILL)
+                        killed.add((key, worker))
+                        kills[student] -= 1
+            time.sleep(0.1)
+    assert not any(kills.values()), f"the tasks to kill never ran: {kills}"
+
+
+def test_dask_cluster_retries_a_dead_worker_once(baseline, tmp_path):
+    """On a real Dask cluster (scheduler and two workers on loopback): a submission whose worker died once is
+    graded on another; one whose workers died twice is reported failed; the rest are graded as usual."""
+    course = copy_of(baseline, tmp_path)
+    with dask_cluster(2) as (address, worker_pids):
+        grading = subprocess.Popen([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, f"--scheduler={address}"],
+                                   cwd=course.root, env=_env(course.homes / "instructor"), stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+        kill_workers_running(address, worker_pids, {"l1_loss": 1, "blank": 2}, grading)
+        output = grading.communicate(timeout=600)[0]
+    assert grading.returncode == 1, output
+    assert "failed           1" in output and "graded           4" in output, output
+    assert "blank" in output.split("why", 1)[1] and "died twice" in output, output
+    assert_same_grades(course, baseline, students=set(baseline.scores()) - {"blank"})
+
+
+def test_postgresql_gradebook(baseline, tmp_path):
+    """The gradebook in a real PostgreSQL server (nbgrader's db_url): same grades, and nbgrader's export works."""
+    with postgres_server(tmp_path / "postgres") as url:
+        course = copy_of(baseline, tmp_path / "course", db_url=url)
+        course.autograder("grade", ASSIGNMENT)
+        assert_same_grades(course, baseline)
+        course.instructor("export")
+        exported = (course.root / "grades.csv").read_text()
+        assert all(student in exported for student in baseline.scores()), exported
