@@ -66,7 +66,7 @@ def _contain(spec: dict) -> None:
     for limit, value in spec["limits"]:
         resource.setrlimit(limit, (value, value))
     os.environ.clear()
-    os.environ.update(spec["env"])
+    os.environ.update(spec["env"], PWD=spec["cwd"])  # as the shell of a fresh kernel's start sets it
     if spec["uid"] is not None:
         cap = 0
         while libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0:

@@ -21,6 +21,7 @@ from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer, List, Unicode
+from traitlets.config import Config
 
 from .checks import GradingFailure, Tampering, judge
 from .execute import ExecuteContained
@@ -124,11 +125,13 @@ class JudgeObservations(NbGraderPreprocessor):
     def _recheck(self, nb: NotebookNode, resources, passed: dict[int, list]) -> None:
         """Run the student's cells again with the hidden checks alone, on the re-check seed."""
         recheck = self.recheck_notebook(nb, passed)
-        kernel = SandboxedKernelManager(kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
-                                        config=self.config, grading_env={SEED_VARIABLE: str(self.recheck_seed)})
-        executor = ExecuteContained(parent=self)
+        # The executor makes the kernel, so it also shuts it down (nbclient leaves a kernel it was given running).
+        config = Config(self.config)
+        config.Execute.kernel_manager_class = SandboxedKernelManager
+        config.SandboxedKernelManager.grading_env = {SEED_VARIABLE: str(self.recheck_seed)}
+        executor = ExecuteContained(parent=self, config=config)
         executor.run_label = " (re-check)"
-        executor.preprocess(recheck, copy.deepcopy(resources), km=kernel)
+        executor.preprocess(recheck, copy.deepcopy(resources))
         for index, asked in passed.items():
             cell = recheck.cells[index]
             observations = take_observations(cell)
