@@ -132,11 +132,14 @@ class Course:
         (folder / name).write_bytes(content)
         self.student(student_id, "submit", ASSIGNMENT)
 
-    def grade(self) -> list[str]:
-        """Collect, autograde, generate feedback and export grades, as the instructor; return the problems
-        (see `autograde`)."""
+    def grade(self, parallel: bool = False) -> list[str]:
+        """Collect, autograde (with `autograder grade` if `parallel`, else plain `nbgrader autograde`),
+        generate feedback and export grades, as the instructor; return the problems (see `autograde`)."""
         self.collect()
-        _, problems = self.autograde()
+        if parallel:
+            problems = self.problems(self.autograder("grade", ASSIGNMENT))
+        else:
+            _, problems = self.autograde()
         self.instructor("generate_feedback", ASSIGNMENT)
         self.instructor("export")
         return problems

@@ -29,8 +29,9 @@ def run_demo(*, directory: Path = Path("demo"), mistakes: tuple[str, ...] = DEMO
     for student_id, notebook in demo_class(mistakes).items():
         echo(f"  {student_id} fetches, answers and submits")
         course.submit(student_id, notebook)
-    echo("Collecting, autograding, generating feedback, exporting grades ...")
-    course.grade()
+    echo("Collecting, autograding (autograder grade: every submission in parallel), generating feedback, "
+         "exporting grades ...")
+    course.grade(parallel=True)
     results = course.results()
     echo(grade_table(results))
     echo(f"\nFeedback (HTML, one per student): {course.root / 'feedback'}/<student>/backprop/backprop.html")

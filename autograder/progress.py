@@ -12,7 +12,7 @@ from typing import TextIO
 
 from .coordinator import Outcome
 
-BAR_WIDTH = 30
+BAR_WIDTH = 24
 
 
 def _clock(seconds: float) -> str:

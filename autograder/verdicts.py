@@ -21,7 +21,6 @@ from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer, List, Unicode
-from traitlets.config import Config
 
 from .checks import GradingFailure, Tampering, judge
 from .execute import ExecuteContained
@@ -126,7 +125,7 @@ class JudgeObservations(NbGraderPreprocessor):
         """Run the student's cells again with the hidden checks alone, on the re-check seed."""
         recheck = self.recheck_notebook(nb, passed)
         # The executor makes the kernel, so it also shuts it down (nbclient leaves a kernel it was given running).
-        config = Config(self.config)
+        config = copy.deepcopy(self.config)  # its own: the next submission's kernel must not get this seed
         config.Execute.kernel_manager_class = SandboxedKernelManager
         config.SandboxedKernelManager.grading_env = {SEED_VARIABLE: str(self.recheck_seed)}
         executor = ExecuteContained(parent=self, config=config)

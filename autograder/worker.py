@@ -11,6 +11,7 @@ kernels start with TensorFlow already imported.
 """
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import tempfile
@@ -67,7 +68,7 @@ def execute(task: Task) -> Executed:
 
     started = time.perf_counter()
     prepare()
-    config = Config(task.config)
+    config = copy.deepcopy(task.config)
     config.SandboxedKernelManager.fork_server = _fork_server[1]
     records = _Records()
     logger = logging.getLogger(f"autograder.worker.{task.student}")

@@ -18,7 +18,7 @@ Peak memory is the PSS (shared pages split between the processes sharing them) s
 the grading command starts, kernels included, sampled every 0.5 s. A cgroup around the command would miss
 the kernels: the kernel sandbox moves each kernel into a cgroup of its own (autograder/sandbox.py).
 
-    .venv/bin/python bench/class_grading.py [--size 60] [--memory-sizes 60,240] [--workers N]
+    .venv/bin/python bench/class_grading.py [--size 60] [--memory-sizes 60,240] [--workers N] [--memory-only]
 
 Output also goes to bench/results/class_grading.txt; the graders' own logs stay in a temporary directory
 (their paths are printed to stderr as they start).
@@ -298,13 +298,18 @@ def main() -> int:
                         help="class sizes graded by autograder grade alone, for its memory (default: 60,240)")
     parser.add_argument("--workers", type=int, default=CORES,
                         help="autograder grade --workers (default: one per core, %(default)s)")
+    parser.add_argument("--memory-only", action="store_true",
+                        help="only the memory table (output in class_grading_memory.txt)")
     args = parser.parse_args()
     require_grade_command()
-    with tempfile.TemporaryDirectory(prefix="class-grading-") as directory, tee(RESULTS / "class_grading.txt"):
-        graded = compare(Path(directory), args.size, args.workers)
-        if graded is None:
-            return 1
-        memory_table(Path(directory), args.memory_sizes, args.workers, {args.size: graded})
+    results = RESULTS / ("class_grading_memory.txt" if args.memory_only else "class_grading.txt")
+    with tempfile.TemporaryDirectory(prefix="class-grading-") as directory, tee(results):
+        known = {}
+        if not args.memory_only:
+            known[args.size] = compare(Path(directory), args.size, args.workers)
+            if known[args.size] is None:
+                return 1
+        memory_table(Path(directory), args.memory_sizes, args.workers, known)
     return 0
 
 

@@ -192,6 +192,7 @@ def test_dask_cluster_retries_a_dead_worker_once(baseline, tmp_path):
 
 def test_postgresql_gradebook(baseline, tmp_path):
     """The gradebook in a real PostgreSQL server (nbgrader's db_url): same grades, and nbgrader's export works."""
+    (tmp_path / "postgres").mkdir()
     with postgres_server(tmp_path / "postgres") as url:
         course = copy_of(baseline, tmp_path / "course", db_url=url)
         course.autograder("grade", ASSIGNMENT)
