@@ -143,8 +143,10 @@ class ForkServer:
                 connection.close()
                 _become_kernel(spec, fds)
                 status = 0
+            except SystemExit as exit:
+                status = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
             except BaseException as error:  # noqa: BLE001 - the child must never return into the server
-                print(f"autograder.forkserver: kernel failed to start: {error!r}", file=sys.stderr, flush=True)
+                print(f"autograder.forkserver: the kernel failed: {error!r}", file=sys.stderr, flush=True)
             finally:
                 os._exit(status)
         for fd in fds:
@@ -197,6 +199,7 @@ def serve(path: str) -> None:
 
     if sys.path[0] == os.getcwd():  # as ipykernel_launcher does: the kernel puts its own directory back
         del sys.path[0]
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the grader; it shuts its kernels down itself
     for name in WARM_MODULES:
         importlib.import_module(name)
     ForkServer(path).serve()
