@@ -15,6 +15,7 @@ import copy
 import logging
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,8 +65,6 @@ def prepare() -> int:
 
 def execute(task: Task) -> Executed:
     """Run `task.preprocessors` on the notebook, in a scratch copy of the submission's folder."""
-    import time
-
     started = time.perf_counter()
     prepare()
     config = copy.deepcopy(task.config)
