@@ -48,14 +48,18 @@ c.ExecuteContained.submission_timeout = 900
 # The re-check runs each submission's functions again, in a fresh kernel, on inputs from this seed; a check
 # whose report passed but whose re-check fails is flagged as tampering. This file never reaches students.
 c.JudgeObservations.recheck_seed = 4_815_162_342
-c.JudgeObservations.recheck_skip = ["run_regression", "run_classification"]  # the given training demos
+c.JudgeObservations.recheck_skip = [  # the given training demos and explorers
+    "run_regression", "run_classification", "explore_regression", "explore_classification",
+]
 # Output past 1 MiB per cell is dropped while the cell runs (one note says how much); LimitOutput then trims lines.
 c.ExecuteContained.max_output_bytes = 2**20
 
 # Every kernel runs contained (autograder/sandbox.py): another user, a private directory holding only the
 # assignment's helper files, no network, the course directory out of sight, memory and process limits.
 c.Execute.kernel_manager_class = SandboxedKernelManager
-c.SandboxedKernelManager.assignment_files = ["backprop_problem.py", "backprop_plots.py"]
+c.SandboxedKernelManager.assignment_files = [
+    "backprop_problem.py", "backprop_plots.py", "backprop_checks.py", "backprop_explorer.py",
+]
 c.SandboxedKernelManager.course_root = course_root
 c.SandboxedKernelManager.visible_course_paths = [".venv"]  # and SandboxedKernelManager.kernel_modules
 c.SandboxedKernelManager.memory_limit = 4 * 2**30
@@ -73,3 +77,7 @@ c.IgnorePattern.pattern = (
 
 # Feedback shows the verdict of each hidden test, never its code.
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# The notebook's widgets (check my work, the training explorer) do nothing headless; their state, which would
+# embed the explorer's first frame, is not kept in autograded notebooks or feedback.
+c.Execute.store_widget_state = False

@@ -74,7 +74,7 @@ def _array(report: dict, name: str, what: str) -> np.ndarray:
     return np.asarray(report["values"], dtype=np.float64).reshape(report["shape"])
 
 
-def _history(report: dict, name: str) -> np.ndarray:
+def reported_history(report: dict, name: str) -> np.ndarray:
     if report.get("none"):
         raise _fail(name, "returned None; it must return the list of A's values after every step.")
     history = _array(report, name, "a list of floats")
@@ -213,7 +213,7 @@ def judge_train_loop(problem: Problem, observation: dict, seed: int) -> None:
     name = f"train_{problem.name}"
     _reported_error(observation, name)
     run = grading_inputs.trajectory_run(problem, seed)
-    got, final_A = _history(observation["history"], name), float(observation["final_A"])
+    got, final_A = reported_history(observation["history"], name), float(observation["final_A"])
     where = f"with {len(run.indices)} indices from A = {run.initial_A:.5g}"
     if len(got) != len(run.indices):
         mistake = {len(run.x): "one step per sample of x_vals instead of one per index",
@@ -268,7 +268,7 @@ def judge_convergence(problem: Problem, observation: dict, seed: int) -> None:
     _reported_error(observation, observation.get("function", name))
     run = grading_inputs.convergence_run(problem, seed)
     expected = tf2.run(problem, run.x, run.y, run.initial_A, run.indices)
-    history, final_A = _history(observation["history"], name), float(observation["final_A"])
+    history, final_A = reported_history(observation["history"], name), float(observation["final_A"])
     where = (f"{problem.steps} steps from A = {run.initial_A:.4g} on the grader's data: the reference ends at "
              f"A = {expected[-1]:.4f} (exact optimum {problem.optimum(run.x, run.y):.4f}, ideal {problem.ideal:g})")
     if len(history) != len(run.indices) or not np.isclose(history[-1], final_A, atol=1e-6):

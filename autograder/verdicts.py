@@ -27,6 +27,7 @@ from .execute import ExecuteContained
 from .grading_inputs import DEFAULT_SEED
 from .probe import OBSERVATION_MIME, SEED_VARIABLE
 from .sandbox import SandboxedKernelManager
+from .trajectory import trajectory_output
 
 HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 
@@ -109,6 +110,8 @@ class JudgeObservations(NbGraderPreprocessor):
                 self._fail(cell, failure)
             elif not cell_failed:
                 passed[index] = asked
+            if not isinstance(failure, Tampering):
+                self._show_runs(cell, asked, observations)
         if self.recheck and passed:
             self._recheck(nb, resources, passed)
         return nb, resources
@@ -120,6 +123,14 @@ class JudgeObservations(NbGraderPreprocessor):
         log = self.log.warning if isinstance(failure, Tampering) else self.log.info
         log("%s, cell %s: %s%s", self._who, grade_id, "TAMPERING: " if isinstance(failure, Tampering) else "",
             str(failure).replace("\n", " "))
+
+    def _show_runs(self, cell: NotebookNode, asked: list, observations: list) -> None:
+        """Under each end-to-end item, the student's run beside the reference's (a tampered report shows none)."""
+        for (check, problem), observation in zip(asked, observations):
+            if check == "convergence" and isinstance(observation, dict):
+                output = trajectory_output(problem, observation, self.grading_seed)
+                if output is not None:
+                    cell.outputs.append(output)
 
     def _recheck(self, nb: NotebookNode, resources, passed: dict[int, list]) -> None:
         """Run the student's cells again with the hidden checks alone, on the re-check seed."""
