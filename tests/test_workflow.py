@@ -3,6 +3,7 @@
 generate_assignment -> release_assignment -> (each student) fetch_assignment, answer, submit -> collect ->
 autograde -> generate_feedback -> export.
 """
+import nbformat
 import pytest
 
 from autograder.corpus import BY_NAME
@@ -76,3 +77,23 @@ def test_feedback_shows_verdicts_but_no_hidden_test_code(graded_course):
     for name in MISTAKES:
         html = course.feedback_file(name).read_text()
         assert all(phrase.split()[0] in html for phrase in BY_NAME[name].says.values())
+
+
+def test_feedback_plots_each_examples_run_beside_the_reference(graded_course):
+    """Under each end-to-end item, the student's trajectory of A and the reference's from the same start;
+    no plot where the student's training raised (a NumPy loss, a blank notebook), only the verdict."""
+    course, _ = graded_course
+
+    def plots(student_id, example):
+        autograded = nbformat.read(str(course.root / "autograded" / student_id / "backprop" / "backprop.ipynb"), 4)
+        (cell,) = [c for c in autograded.cells
+                   if c.metadata.get("nbgrader", {}).get("grade_id") == f"test_train_{example}_converges"]
+        return [o for o in cell.outputs if "image/png" in o.get("data", {})]
+
+    for student_id in ("reference", "momentum", "threshold_logit"):
+        html = course.feedback_file(student_id).read_text()
+        for example in ("regression", "classification"):
+            (plot,) = plots(student_id, example)
+            assert plot.data["text/plain"].startswith("Your training run beside the reference's, both from A = ")
+            assert plot.data["image/png"][:400] in html, f"{student_id}'s feedback lacks the {example} plot"
+    assert plots("numpy_loss", "regression") == [] and plots("blank", "classification") == []

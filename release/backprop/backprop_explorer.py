@@ -20,6 +20,9 @@ from backprop_problem import PROBLEMS
 FRAMES = 12  # plot updates per run (a frame takes about 0.25 s to draw)
 DIVERGENCE = 10.0  # a run has diverged once A is this many times further from A* than where it started (+1)
 SAMPLES_SEED = 0  # every run trains on the same samples: only the settings change
+WIDE = {"description_width": "initial"}  # sliders' labels in full
+# The learning-rate slider moves in steps of 10^0.001 (0.23%): the browser snaps a value to that grid, and a
+# coarser one would turn the exercise's 0.05 into 0.0501.
 
 
 class Stop(Exception):
@@ -60,12 +63,12 @@ class TrainingExplorer:
         self.losses: list[float] = []  # and the loss on all the data at the start and after each step
         p = self.problem
         low, high = sorted((p.initial_mean, p.ideal))
-        self.learning_rate = widgets.FloatLogSlider(value=p.learning_rate, base=10, min=-3, max=1, step=0.05,
-                                                    description="learning rate", readout_format=".3g")
+        self.learning_rate = widgets.FloatLogSlider(value=p.learning_rate, base=10, min=-3, max=1, step=0.001,
+                                                    description="learning rate", readout_format=".3g", style=WIDE)
         self.steps = widgets.IntSlider(value=p.steps, min=max(1, p.steps // 20), max=3 * p.steps,
-                                       step=max(1, p.steps // 20), description="steps")
+                                       step=max(1, p.steps // 20), description="steps", style=WIDE)
         self.initial_A = widgets.FloatSlider(value=p.initial_mean, min=low - 10, max=high + 10, step=0.1,
-                                             description="initial A")
+                                             description="initial A", style=WIDE)
         self.train_button = widgets.Button(description="Train", button_style="primary", icon="play",
                                            tooltip=f"run your train_{example} with these settings")
         self.status = widgets.HTML(f"Press Train to run your <code>train_{example}</code>.")
