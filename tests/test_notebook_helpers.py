@@ -156,6 +156,12 @@ def test_a_broken_loop_is_named_in_the_status_and_nothing_raises():
     shown.steps.value = 40
     shown.train()
     assert "returned 100 values for" in shown.status.value and "one step per index" in shown.status.value
+    no_loss = submission(regression_loss="def regression_loss(y_pred, y_true):\n    raise NotImplementedError()",
+                         regression_train_step=reference_answers()["regression_train_step"].replace(
+                             "regression_loss(regression_model(x, A), y)", "tf.reduce_mean((x * A - y) ** 2)"))
+    shown = explorer("regression", no_loss)
+    shown.train()
+    assert "after 100 steps" in shown.status.value and "regression_loss</code> could not be evaluated" in shown.status.value
 
 
 # --- shipped with the assignment, holding no solution ---------------------------------------------------

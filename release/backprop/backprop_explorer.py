@@ -127,8 +127,9 @@ class TrainingExplorer:
             returned = self._call(f"train_{name}", self.x_vals, self.y_vals, A, optimizer, chunk)
             values = self._history(returned, len(chunk))
             diverged = self._diverged(values, start)
-            history += values if diverged is None else values[:diverged]
-            losses += [self._loss_at(a) for a in values[: len(values) if diverged is None else diverged]]
+            kept = values if diverged is None else values[:diverged]
+            history += kept
+            losses += [self._loss_at(a) for a in kept]
             if diverged is not None:
                 self._show(history, losses, start, steps)
                 raise Stop(f"<b>Diverged</b> at step {len(history) + 1}: A moved further from the optimum "
@@ -137,8 +138,10 @@ class TrainingExplorer:
                            "Try a smaller one.")
             self._show(history, losses, start, steps)
             self._say(f"Training: step {len(history)} of {steps}, A = {history[-1]:.4f}")
+        no_loss = "" if np.isfinite(losses).any() else (
+            f" The loss plot is empty: your <code>{name}_loss</code> could not be evaluated.")
         self._say(f"A = {history[-1]:.4f} after {steps} steps at learning rate {rate:.3g} from A = {start:g}; "
-                  f"the optimum is A* = {self.optimum:.4f} ({abs(history[-1] - self.optimum):.3g} away).")
+                  f"the optimum is A* = {self.optimum:.4f} ({abs(history[-1] - self.optimum):.3g} away).{no_loss}")
 
     def _history(self, returned, expected: int) -> list[float]:
         """The loop's history as floats, or a Stop saying what is wrong with it."""
