@@ -5,11 +5,11 @@ from autograder.execute import ExecuteContained
 from autograder.exporter import ReportMissingNotebooks, SubmissionExporter
 from autograder.feedback import HideHiddenTests
 from autograder.sandbox import SandboxedKernelManager
-from autograder.sanitize import DeduplicateIdsKeepingBatch, RecognizeNotebook
+from autograder.sanitize import DeduplicateIdsKeepingBatch, RecognizeNotebook, RestoreMissingCells
 from autograder.verdicts import JudgeObservations
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, GetGrades, IgnorePattern,
-                                    LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
+                                    LimitOutput, OverwriteKernelspec, SaveAutoGrades)
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 course_root = os.path.dirname(os.path.abspath(__file__))
@@ -27,12 +27,14 @@ c.Execute.timeout = 180
 # cells and score full marks with an empty notebook; nobody tags a cell with this by accident.
 c.Execute.skip_cells_with_tag = "backprop-grader-never-skips-3f9c2e71"
 
-# nbgrader's own autograde steps, with two replaced and one added: duplicated grade ids no longer stop the
-# whole batch; another assignment's notebook fails alone saying so; a dead kernel or a spent time budget
+# nbgrader's own autograde steps, with three replaced and one added: duplicated grade ids no longer stop the
+# whole batch; another assignment's notebook fails alone saying so; a deleted test cell is put back wherever
+# it stood (nbgrader's own fails when a given cell came before it); a dead kernel or a spent time budget
 # keeps the points earned before it (the rest score 0); and the hidden checks' verdicts are computed here,
 # out of the student's kernel, which only reports numbers.
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, DeduplicateIdsKeepingBatch, OverwriteKernelspec, RecognizeNotebook, OverwriteCells, CheckCellMetadata,
+    ClearOutput, DeduplicateIdsKeepingBatch, OverwriteKernelspec, RecognizeNotebook, RestoreMissingCells,
+    CheckCellMetadata,
 ]
 c.Autograde.autograde_preprocessors = [
     ExecuteContained, JudgeObservations, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,

@@ -438,6 +438,9 @@ ATTACKS = [
         frozenset({"test_train_regression", "test_train_regression_converges"}),
     ),
     Attack("deleted_test_cell", "deletes the test cell of predict", edit=_delete_cell("test_predict")),
+    Attack("deleted_test_after_given_cell", "deletes the regression's end-to-end test cell, which follows the "
+           "given demo (nbgrader's own OverwriteCells fails on that: the submission went ungraded)",
+           edit=_delete_cell("test_train_regression_converges")),
     Attack(
         "shadowed_builtins_blank", "a blank notebook that shadows the names tests use (len, abs, all, isinstance, "
         "float) in the notebook's namespace",

@@ -1,7 +1,7 @@
-"""nbgrader's sanitizing of a submission, made robust to edited cell metadata and to another notebook
-submitted in place of the assignment's."""
+"""nbgrader's sanitizing of a submission, made robust to edited cell metadata, to deleted cells and to another
+notebook submitted in place of the assignment's."""
 from nbgrader.api import Gradebook
-from nbgrader.preprocessors import DeduplicateIds, NbGraderPreprocessor
+from nbgrader.preprocessors import DeduplicateIds, NbGraderPreprocessor, OverwriteCells
 
 from .exporter import UnreadableSubmission
 
@@ -45,4 +45,30 @@ class RecognizeNotebook(NbGraderPreprocessor):
                                  "cell is graded as the student's own", where["student"], where["notebook"], index,
                                  grade_id)
                 del cell.metadata["nbgrader"]
+        return nb, resources
+
+
+class RestoreMissingCells(OverwriteCells):
+    """nbgrader's OverwriteCells, putting a deleted grade cell back after the nearest earlier cell of the
+    source notebook that the submission still has.
+
+    nbgrader's own looks only at the source cell just before, among the submission's grade and solution
+    cells: when that one is a locked given cell (a test after a demo, or after a "Check my work" cell), it
+    fails with a bare KeyError and the submission is not graded at all.
+    """
+
+    def add_missing_grade_cells(self, nb, resources):
+        source = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        order = [cell.name for cell in source.source_cells]
+        solutions = {cell.name for cell in source.solution_cells}
+        for grade_cell in source.grade_cells:
+            present = {cell.metadata.get("nbgrader", {}).get("grade_id"): index
+                       for index, cell in enumerate(nb.cells)}
+            if grade_cell.name in present:
+                continue
+            self.log.warning("Missing grade cell %s encountered, adding to notebook", grade_cell.name)
+            position = order.index(grade_cell.name)
+            after = next((present[name] for name in reversed(order[:position]) if name in present), -1)
+            nb.cells.insert(after + 1, self.missing_cell_transform(
+                source.source_cells[position], grade_cell.max_score, is_solution=grade_cell.name in solutions))
         return nb, resources

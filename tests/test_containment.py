@@ -18,7 +18,8 @@ CELL_TIMEOUT = 25  # seconds; the course's 180 s would make the endless loop cos
 # tampering attacks are graded by the selfcheck's CI subset (tests/test_selfcheck.py), the whole corpus by
 # `autograder selfcheck --all`.
 CONTAINED = ("deletes_course", "steals_solution", "imports_grader", "memory_bomb", "fork_bomb", "kernel_exit",
-             "infinite_loop", "output_flood", "sleeping_loss", "deleted_test_cell", "renamed_grade_id")
+             "infinite_loop", "output_flood", "sleeping_loss", "deleted_test_cell", "deleted_test_after_given_cell",
+             "renamed_grade_id")
 GRADED_ATTACKS = [ATTACKS_BY_NAME[name] for name in CONTAINED]
 
 
