@@ -97,3 +97,17 @@ def test_feedback_plots_each_examples_run_beside_the_reference(graded_course):
             assert plot.data["text/plain"].startswith("Your training run beside the reference's, both from A = ")
             assert plot.data["image/png"][:400] in html, f"{student_id}'s feedback lacks the {example} plot"
     assert plots("numpy_loss", "regression") == [] and plots("blank", "classification") == []
+
+
+def test_the_widget_cells_run_quietly_under_nbgrader(graded_course):
+    """Under `nbgrader autograde` the "Check my work" and explorer cells raise nothing and print nothing to
+    stderr; they leave their text line, and no widget state is kept."""
+    course, _ = graded_course
+    autograded = nbformat.read(str(course.root / "autograded" / "reference" / "backprop" / "backprop.ipynb"), 4)
+    widget_cells = [c for c in autograded.cells
+                    if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith(("check_", "explore_"))]
+    assert len(widget_cells) == 11
+    for cell in widget_cells:
+        assert [o.output_type for o in cell.outputs] == ["execute_result"], cell.outputs
+        assert cell.outputs[0].data["text/plain"].startswith(("Check my work", "Training explorer"))
+    assert "widgets" not in autograded.metadata
