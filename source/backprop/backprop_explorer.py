@@ -123,6 +123,7 @@ class TrainingExplorer:
         A = tf.Variable([np.float32(start)])
         indices = np.random.default_rng(SAMPLES_SEED).integers(0, len(self.x_vals), size=steps)
         self.history, self.losses = history, losses = [], [self._loss_at(start)]
+        lowest = self._loss_at(self.optimum)
         for chunk in np.array_split(indices, min(FRAMES, steps)):
             returned = self._call(f"train_{name}", self.x_vals, self.y_vals, A, optimizer, chunk)
             values = self._history(returned, len(chunk))
@@ -131,12 +132,12 @@ class TrainingExplorer:
             history += kept
             losses += [self._loss_at(a) for a in kept]
             if diverged is not None:
-                self._show(history, losses, start, steps)
+                self._show(history, losses, start, steps, lowest)
                 raise Stop(f"<b>Diverged</b> at step {len(history) + 1}: A moved further from the optimum "
                            f"A* = {self.optimum:.4f} with every step, so the run was stopped. A learning rate "
                            f"of {rate:.3g} is too large here: each step overshoots A* by more than the last. "
                            "Try a smaller one.")
-            self._show(history, losses, start, steps)
+            self._show(history, losses, start, steps, lowest)
             self._say(f"Training: step {len(history)} of {steps}, A = {history[-1]:.4f}")
         no_loss = "" if np.isfinite(losses).any() else (
             f" The loss plot is empty: your <code>{name}_loss</code> could not be evaluated.")
@@ -176,10 +177,11 @@ class TrainingExplorer:
         except Exception:
             return float("nan")
 
-    def _show(self, history: list[float], losses: list[float], start: float, steps: int) -> None:
-        self.plot.value = self._frame(history, losses, start, steps)
+    def _show(self, history: list[float], losses: list[float], start: float, steps: int, lowest: float) -> None:
+        self.plot.value = self._frame(history, losses, start, steps, lowest)
 
-    def _frame(self, history: list[float], losses: list[float], start: float, steps: int) -> bytes:
+    def _frame(self, history: list[float], losses: list[float], start: float, steps: int,
+               lowest: float | None = None) -> bytes:
         """A and the loss so far; for classification also the classes and the boundary x = -A."""
         classes = self.problem.name == "classification"
         fig = Figure(figsize=(13 if classes else 9, 3.4))
@@ -188,7 +190,7 @@ class TrainingExplorer:
         draw_trajectory(axes[0], history, self.optimum, self.problem.ideal, start=start)
         axes[0].set_xlim(0, steps)
         axes[0].set_title("A over the steps")
-        draw_loss(axes[1], losses, self._loss_at(self.optimum) if losses else None)
+        draw_loss(axes[1], losses, lowest)
         axes[1].set_xlim(0, steps)
         axes[1].set_title("your loss on all the data")
         if classes:
