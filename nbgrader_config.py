@@ -1,7 +1,7 @@
 """nbgrader settings of the backprop course: every setting grading depends on is here."""
 import os
 
-from autograder.execute import ExecuteContained
+from autograder.execute import ExecuteContained, UnscoredStderr
 from autograder.exporter import ReportMissingNotebooks, SubmissionExporter
 from autograder.feedback import HideHiddenTests
 from autograder.sandbox import SandboxedKernelManager
@@ -37,8 +37,8 @@ c.Autograde.sanitize_preprocessors = [
     CheckCellMetadata,
 ]
 c.Autograde.autograde_preprocessors = [
-    ExecuteContained, JudgeObservations, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
-    AssignLatePenalties, CheckCellMetadata,
+    ExecuteContained, JudgeObservations, IgnorePattern, UnscoredStderr, ClearMetadataPreprocessor, LimitOutput,
+    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
 ]
 # A file that is not a readable notebook (or is over 50 MiB) fails alone, with the student, file and reason.
 c.Autograde.exporter_class = SubmissionExporter
@@ -66,8 +66,9 @@ c.SandboxedKernelManager.course_root = course_root
 c.SandboxedKernelManager.visible_course_paths = [".venv"]  # and SandboxedKernelManager.kernel_modules
 c.SandboxedKernelManager.memory_limit = 4 * 2**30
 
-# nbgrader scores any stderr output of a test cell as a failure. TensorFlow is silenced before it is
-# imported (the setup cell), and these start-up lines are dropped here as well.
+# nbgrader scores any stderr output of a test cell as a failure; here the verdicts are the judge's and the
+# assertions' (UnscoredStderr shows a test cell's stderr unscored). TensorFlow's start-up lines, which the
+# setup cell silences before importing it, are dropped as well.
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = (
     r"All log messages before absl::InitializeLog"

@@ -92,8 +92,20 @@ def _same_length(observed: list, expected: list) -> list:
     return observed
 
 
+def exact_loss(problem: Problem, batch: grading_inputs.Batch) -> tuple[np.ndarray, float, float]:
+    """(the float32 model output the loss is handed, the loss, its gradient with respect to A), the last two
+    in float64 from the exercise's formulas: computed independently of any TensorFlow loss."""
+    x = batch.x.astype(np.float32)
+    output = np.asarray(problem.model(x, np.float32(batch.A)), np.float32)
+    z, y = output.astype(np.float64), batch.y.astype(np.float64)
+    if problem is CLASSIFICATION:  # d/dA of the cross-entropy is sigmoid(x + A) - y
+        return output, float(np.mean(diagnosis.cross_entropy(z, y))), float(np.mean(diagnosis.sigmoid(z) - y))
+    return output, float(np.mean((z - y) ** 2)), float(np.mean(2 * (z - y) * x))
+
+
 def judge_loss(problem: Problem, observation: dict, seed: int) -> None:
-    """The loss's value, shape and gradient with respect to A, on batches of 1, 3 and 10 samples.
+    """The loss's value, shape and gradient with respect to A, on batches of 1, 3 and 10 samples and on the
+    large errors or logits a run can reach, against the exercise's formula in float64.
 
     Every batch is looked at before any verdict, so a wrong value is diagnosed from all of them (on one
     sample, for instance, a sum and a mean agree).
@@ -103,39 +115,60 @@ def judge_loss(problem: Problem, observation: dict, seed: int) -> None:
     batches = grading_inputs.loss_batches(problem, seed)
     cases = []
     for batch, case in zip(batches, _same_length(observation["cases"], batches)):
-        A = tf.Variable([batch.A], dtype=tf.float32)
-        with tf.GradientTape() as tape:
-            output = problem.model(tf.constant(batch.x), A)
-            expected = tf2.LOSSES[problem.name](output, batch.y)
-        where = f"for {len(batch.x)} sample(s) at A = {batch.A:g}"
-        cases.append((where, batch, output.numpy(), _array(case["value"], name, "a scalar tensor"), float(expected),
-                      case["gradient"], tape.gradient(expected, A).numpy()))
-    for where, batch, _, got, expected, _, _ in cases:
-        if got.shape != ():
-            if got.size == len(batch.x) and np.isclose(got.mean(), expected, rtol=VALUE_RTOL):
-                raise _fail(name, f"{where} returned shape {got.shape}, one loss per sample; the loss must be "
-                            "a scalar.", "the loss is not reduced: take the mean over the batch (tf.reduce_mean)")
-            raise _fail(name, f"{where} returned shape {got.shape}, expected a scalar.")
-    for where, batch, output, got, expected, _, _ in cases:
-        if not np.isclose(float(got), expected, rtol=VALUE_RTOL, atol=VALUE_ATOL):
-            mistake = diagnosis.loss_mistake(problem.name, [c[2] for c in cases], [c[1].y for c in cases],
-                                             [float(c[3]) for c in cases])
-            raise _fail(name, f"{where} expected {expected:.6g}, got {float(got):.6g}.", mistake)
-    for where, _, _, _, _, got_gradient, expected_gradient in cases:
+        output, expected, expected_gradient = exact_loss(problem, batch)
+        got = _array(case["value"], name, "a scalar tensor")
+        cases.append((batch, output, got, expected, case["gradient"], expected_gradient))
+    _judge_loss_shape(name, cases)
+    wrong = [not _close(float(got), expected, VALUE_RTOL, VALUE_ATOL) for _, _, got, expected, _, _ in cases]
+    if any(wrong):
+        batch, _, got, expected, _, _ = cases[wrong.index(True)]
+        mistake = diagnosis.loss_mistake(problem.name, [c[1] for c in cases], [c[0].y for c in cases],
+                                         [float(c[2]) for c in cases], [len(c[0].x) for c in cases], wrong)
+        raise _fail(name, f"{_where(problem, batch)} expected {expected:.7g}, got {float(got):.7g}.", mistake)
+    for batch, _, _, _, got_gradient, expected_gradient in cases:
         if got_gradient is None:
-            raise _fail(name, f"{where} the value is right, but no gradient reaches A.",
+            raise _fail(name, f"{_where(problem, batch)} the value is right, but no gradient reaches A.",
                         "the loss is computed outside TensorFlow (NumPy, or .numpy()), so backpropagation "
                         "cannot see it; use tf operations on the tensors")
         got_gradient = _array(got_gradient, name, "a gradient")
-        if got_gradient.shape != expected_gradient.shape or not np.allclose(
-                got_gradient, expected_gradient, rtol=VALUE_RTOL, atol=VALUE_ATOL):
-            raise _fail(name, f"{where} the value is right, but its gradient with respect to A is "
-                        f"{_fmt(got_gradient)}, expected {_fmt(expected_gradient)}.",
-                        "part of the computation is hidden from the tape (tf.stop_gradient or a constant)")
+        if got_gradient.size != 1 or not _close(got_gradient.item(), expected_gradient, VALUE_RTOL, VALUE_ATOL):
+            raise _fail(name, f"{_where(problem, batch)} the value is right, but its gradient with respect to A is "
+                        f"{_fmt(got_gradient)}, expected {expected_gradient:.7g}.",
+                        "part of the computation is hidden from the tape (tf.stop_gradient or a constant)"
+                        if got_gradient.size == 1 and got_gradient.item() == 0 else None)
+
+
+def _where(problem: Problem, batch: grading_inputs.Batch) -> str:
+    outputs = problem.model(batch.x.astype(np.float64), batch.A)
+    what = "logits" if problem is CLASSIFICATION else "outputs"
+    return (f"for {len(batch.x)} sample(s) at A = {batch.A:g} ({what} from {outputs.min():.4g} to "
+            f"{outputs.max():.4g}),")
+
+
+def _close(got: float, expected: float, rtol: float, atol: float) -> bool:
+    return bool(np.isfinite(got) and np.isclose(got, expected, rtol=rtol, atol=atol))
+
+
+def _judge_loss_shape(name: str, cases: list) -> None:
+    """A loss must be a scalar; say how it is not, when every batch shows the same."""
+    shaped = [(batch, got, expected) for batch, _, got, expected, _, _ in cases if got.shape != ()]
+    if not shaped:
+        return
+    batch, got, _ = shaped[0]
+    mistake = None
+    if len(shaped) == len(cases):
+        if all(g.shape == (len(b.x),) and _close(g.mean(), e, VALUE_RTOL, VALUE_ATOL) for b, g, e in shaped):
+            mistake = "the loss is not reduced: take the mean over the batch (tf.reduce_mean)"
+        elif all(g.size == 1 and _close(g.item(), e, VALUE_RTOL, VALUE_ATOL) for b, g, e in shaped):
+            mistake = (f"the value is right but keeps a dimension (shape {got.shape}): reduce to a scalar "
+                       "(no keepdims=True, no [1]-shaped result)")
+    raise _fail(name, f"for {len(batch.x)} sample(s) at A = {batch.A:g} it returned shape {got.shape}, expected a "
+                "scalar.", mistake)
 
 
 def judge_optimizer(problem: Problem, observation: dict, seed: int) -> None:
-    """A new plain gradient-descent optimizer at the right rate, seen over two updates of a fresh variable."""
+    """A new plain gradient-descent optimizer at the right rate: every one of as many updates as the full
+    run has steps moves a fresh variable by exactly learning rate x gradient, for gradients from 1e-3 to 1e3."""
     name = f"make_{problem.name}_optimizer"
     if observation.get("same_twice"):
         raise _fail(name, "returned the same optimizer twice; it must make a new one on every call (an "
@@ -144,101 +177,132 @@ def judge_optimizer(problem: Problem, observation: dict, seed: int) -> None:
         raise _fail(name, f"returned {observation['type']}, which is not a TensorFlow optimizer "
                     "(it has no apply_gradients).")
     _reported_error(observation, f"{name}() or its apply_gradients")
-    values = [float(v) for v in observation["values"]]
-    first, second = probe.OPTIMIZER_GRADIENTS
-    rates = [(values[0] - values[1]) / first, (values[1] - values[2]) / second]
-    lr = problem.learning_rate
-    if not np.allclose(rates, lr, rtol=1e-4, atol=1e-7):
-        others = {p.name: p.learning_rate for p in PROBLEMS.values() if p is not problem}
-        raise _fail(name, f"from 1.0, gradients {first} then {second} should move a variable to "
-                    f"{_fmt([1 - first * lr, 1 - (first + second) * lr])}; it moved to {_fmt(values[1:])} "
-                    f"(plain gradient descent at {lr:g} expected).",
-                    diagnosis.optimizer_mistake(lr, *rates, others))
+    gradients = grading_inputs.optimizer_gradients(problem, seed)
+    values = np.asarray([float(v) for v in observation["values"]], np.float64)
+    if len(values) != len(gradients) + 1:
+        raise Tampering(f"the report holds {len(values) - 1} updates, the grader applied {len(gradients)}")
+    lr = np.float32(problem.learning_rate)
+    before = values[:-1].astype(np.float32)
+    expected = (before - gradients * lr).astype(np.float64)  # float32 arithmetic, as SGD's assign_sub
+    slack = 1e-4 * np.abs(gradients * np.float64(lr)) + 4 * np.spacing(np.abs(expected).astype(np.float32))
+    wrong = ~(np.abs(values[1:] - expected) <= slack)
+    if not wrong.any():
+        return
+    k = int(np.argmax(wrong))
+    others = {p.name: p.learning_rate for p in PROBLEMS.values() if p is not problem}
+    raise _fail(name, f"update {k + 1} of {len(gradients)} (on a fresh variable at {probe.OPTIMIZER_START:g}): "
+                f"gradient {gradients[k]:.4g} should move the variable from {values[k]:.7g} to {expected[k]:.7g} "
+                f"(plain gradient descent at {problem.learning_rate:g}); it moved to {values[k + 1]:.7g}.",
+                diagnosis.optimizer_mistake(problem.learning_rate, gradients.astype(np.float64), values, others))
 
 
-def _one_step(loss, problem: Problem, batch) -> tuple[float, float, float]:
-    """(loss before, its gradient, A after) of a correct step with `loss`, from batch.A."""
+def _one_step(loss, problem: Problem, case: grading_inputs.StepCase) -> tuple[float, float, float]:
+    """(loss before, its gradient, A after) of a correct step with `loss`, from the case's A and at its rate."""
+    batch = case.batch
     A = tf.Variable([batch.A], dtype=tf.float32)
     with tf.GradientTape() as tape:
         before = loss(problem.model(tf.constant(batch.x), A), batch.y)
-    gradient = float(tape.gradient(before, A).numpy()[0])
-    after = float(np.float32(batch.A) - np.float32(problem.learning_rate) * np.float32(gradient))
-    return float(before), gradient, after
+    gradient = np.float32(tape.gradient(before, A).numpy()[0])
+    after = float(np.float32(batch.A) - gradient * np.float32(case.learning_rate))
+    return float(before), float(gradient), after
 
 
 def judge_train_step(problem: Problem, observation: dict, seed: int) -> None:
-    """One step updates A by exactly -learning_rate * dL/dA and returns the loss from before the update.
+    """One step updates A by exactly -learning_rate * dL/dA, with the optimizer it is handed, and returns the
+    loss from before the update.
 
-    The step was run with the stand-in loss in place of the student's; a step that computes the
-    exercise's loss itself instead is right when it matches the reference's step.
+    The step was run with a scaled stand-in loss in place of the student's (gradients from hundredths to
+    tens); a step that computes the exercise's loss itself instead is right when it matches the reference's.
     """
     name = f"{problem.name}_train_step"
     _reported_error(observation, name)
-    batches = grading_inputs.step_batches(problem, seed)
-    for batch, case in zip(batches, _same_length(observation["cases"], batches)):
-        losses = {"the grader's stand-in loss": probe.probe_loss, "the exercise's loss": tf2.LOSSES[problem.name]}
-        steps = {label: (loss, *_one_step(loss, problem, batch)) for label, loss in losses.items()}
-        got_A = float(case["A"])
-        where = (f"on {len(batch.x)} sample(s) from A = {batch.A:g} (learning rate {problem.learning_rate:g}), with "
-                 f"the grader's stand-in loss in place of {problem.name}_loss,")
+    cases = grading_inputs.step_cases(problem, seed)
+    for case, report in zip(cases, _same_length(observation["cases"], cases)):
+        batch = case.batch
+        losses = {"stand-in": probe.scaled_probe_loss(case.loss_scale), "exercise": tf2.LOSSES[problem.name]}
+        steps = {label: (loss, *_one_step(loss, problem, case)) for label, loss in losses.items()}
+        got_A = float(report["A"])
+        where = (f"on {len(batch.x)} sample(s) from A = {batch.A:g}, handed SGD(learning_rate={case.learning_rate:g}), "
+                 f"with a stand-in loss in place of {problem.name}_loss (its gradient is "
+                 f"{steps['stand-in'][2]:.4g}),")
         matched = [step for step in steps.values() if np.isclose(got_A, step[3], rtol=UPDATE_RTOL, atol=UPDATE_ATOL)]
         if not matched:
-            _, before, gradient, expected_A = steps["the grader's stand-in loss"]
-            raise _fail(name, f"{where} A should become {expected_A:.6g}; it became {got_A:.6g}.",
-                        diagnosis.step_mistake(batch.A, got_A, expected_A, problem.learning_rate, gradient))
+            _, _, gradient, expected_A = steps["stand-in"]
+            raise _fail(name, f"{where} A should become {expected_A:.7g}; it became {got_A:.7g}.",
+                        diagnosis.step_mistake(batch.A, got_A, expected_A, case.learning_rate, gradient,
+                                               problem.learning_rate))
         loss, before, _, _ = matched[0]
-        if case["returned"].get("none"):
+        if report["returned"].get("none"):
             raise _fail(name, f"{where} it returned None; it must return the loss computed before the update.")
-        got_loss = _array(case["returned"], name, "the loss, a scalar tensor")
+        got_loss = _array(report["returned"], name, "the loss, a scalar tensor")
         if got_loss.size != 1 or not np.isclose(got_loss.item(), before, rtol=VALUE_RTOL, atol=VALUE_ATOL):
             after = float(loss(problem.model(tf.constant(batch.x), tf.constant([got_A])), batch.y))
             mistake = ("the loss after the update was returned; return the one computed under the tape"
                        if got_loss.size == 1 and np.isclose(got_loss.item(), after, rtol=VALUE_RTOL) else None)
-            raise _fail(name, f"{where} it should return the loss before the update, {before:.6g}; it returned "
+            raise _fail(name, f"{where} it should return the loss before the update, {before:.7g}; it returned "
                         f"{_fmt(got_loss)}.", mistake)
 
 
-def _probe_run(run: grading_inputs.Run, indices, start: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """What a correct loop does with `probe.probe_step`: A after each step, and what each step returned."""
-    A = tf.Variable([run.initial_A if start is None else start], dtype=tf.float32)
+def stand_in_run(run: grading_inputs.Run, indices, learning_rate: float, start: float | None = None,
+                 targets: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """What a correct loop does with `probe.probe_step` and SGD at `learning_rate`, in float32 as TensorFlow
+    computes it: A after each step, and what each step returned. `targets` replaces run.y (a mistake's)."""
+    y = run.y if targets is None else targets
+    A, lr, pull = np.float32(run.initial_A if start is None else start), np.float32(learning_rate), np.float32(probe.STAND_IN_PULL)
     history, returned = [], []
     for i in indices:
-        returned.append(float(probe.probe_step(A, run.x[i : i + 1], run.y[i : i + 1], None)))
-        history.append(float(A.numpy()[0]))
+        target = np.float32(0.6) * run.x[i] + np.float32(0.4) * y[i]
+        returned.append(float(np.square(A - target)))
+        A = np.float32(A - (pull * (A - target)) * lr)
+        history.append(float(A))
     return np.array(history), np.array(returned)
 
 
 def judge_train_loop(problem: Problem, observation: dict, seed: int) -> None:
-    """One step per index, on sample indices[t]; returns A's value after every step."""
+    """One step per index, on sample indices[t], with the optimizer it is handed; returns A's value after every
+    step. Observed over more steps than the example's own run, on targets that differ sample to sample."""
     name = f"train_{problem.name}"
     _reported_error(observation, name)
-    run = grading_inputs.trajectory_run(problem, seed)
+    run, lr = grading_inputs.trajectory_run(problem, seed), grading_inputs.OTHER_LEARNING_RATE
     got, final_A = reported_history(observation["history"], name), float(observation["final_A"])
-    where = f"with {len(run.indices)} indices from A = {run.initial_A:.5g}"
+    where = f"with {len(run.indices)} indices from A = {run.initial_A:.7g}, handed SGD(learning_rate={lr:g})"
     if len(got) != len(run.indices):
         mistake = {len(run.x): "one step per sample of x_vals instead of one per index",
-                   problem.steps: f"a fixed number of steps ({problem.steps}) instead of one per index"}.get(len(got))
+                   problem.steps: f"a fixed number of steps ({problem.steps}) instead of one per index",
+                   len(run.indices) - 1: "one index skipped (the first or the last)"}.get(len(got))
         raise _fail(name, f"{where} returned {len(got)} values, expected {len(run.indices)} (one per step).", mistake)
-    expected, probe_returns = _probe_run(run, run.indices)
+    expected, stand_in_returns = stand_in_run(run, run.indices, lr)
 
-    def follows(trajectory) -> bool:
-        return bool(np.allclose(got, trajectory, rtol=TRAJECTORY_RTOL, atol=TRAJECTORY_ATOL)
-                    and np.isclose(final_A, trajectory[-1], rtol=TRAJECTORY_RTOL, atol=TRAJECTORY_ATOL))
+    def close(values, trajectory) -> bool:
+        return bool(np.allclose(values, trajectory, rtol=TRAJECTORY_RTOL, atol=TRAJECTORY_ATOL))
 
     # A loop that steps by itself follows the reference; run it only for a loop that did not use the stand-in.
-    if follows(expected) or follows(tf2.run(problem, run.x, run.y, run.initial_A, run.indices)):
-        return
+    for trajectory in (expected, lambda: tf2.run(problem, run.x, run.y, run.initial_A, run.indices, lr)):
+        trajectory = trajectory() if callable(trajectory) else trajectory
+        if close(got, trajectory):
+            if close([final_A], trajectory[-1:]):
+                return
+            raise _fail(name, f"{where}, the returned history is right, but A itself ends at {final_A:.7g} "
+                        f"instead of {trajectory[-1]:.7g}.", "the loop trained a copy of A, or another variable: "
+                        "train the variable A it is handed")
     alternatives = {
         "the indices are ignored: step t used sample t instead of sample indices[t]":
-            _probe_run(run, np.arange(len(run.indices)) % len(run.x))[0],
-        "the loss was recorded instead of A": probe_returns,
+            stand_in_run(run, np.arange(len(run.indices)) % len(run.x), lr)[0],
+        "the loss was recorded instead of A": stand_in_returns,
+        f"the optimizer it was handed was not used: the steps moved A at learning rate {problem.learning_rate:g} "
+        f"(make_{problem.name}_optimizer's), not at the handed optimizer's {lr:g}; pass `optimizer` to every step":
+            stand_in_run(run, run.indices, problem.learning_rate)[0],
+        "every step used the first sample's target: step t must use y_vals[indices[t]]":
+            stand_in_run(run, run.indices, lr, targets=np.full_like(run.y, run.y[run.indices[0]]))[0],
+        "every step used the target y_vals[0]: step t must use y_vals[indices[t]]":
+            stand_in_run(run, run.indices, lr, targets=np.full_like(run.y, run.y[0]))[0],
     }
     t = int(np.argmax(~np.isclose(got, expected, rtol=TRAJECTORY_RTOL, atol=TRAJECTORY_ATOL)))
     start = run.initial_A if t == 0 else float(got[t - 1])
-    one_step = [_probe_run(run, [i], start)[0][0] for i in range(len(run.x))]
-    raise _fail(name, f"{where}, with the grader's stand-in step in place of {problem.name}_train_step, A after "
-                f"step {t + 1} should be {expected[t]:.6g}, got {got[t]:.6g} (expected {_fmt(expected)}, got "
-                f"{_fmt(got)}; A ended at {final_A:.6g}).",
+    one_step = [stand_in_run(run, [i], lr, start)[0][0] for i in range(len(run.x))]
+    raise _fail(name, f"{where}, with a stand-in step in place of {problem.name}_train_step, A after step {t + 1} "
+                f"should be {expected[t]:.7g}, got {got[t]:.7g} (expected {_fmt(expected)}, got {_fmt(got)}; A "
+                f"ended at {final_A:.7g}).",
                 diagnosis.trajectory_mistake(got, expected, alternatives, run.initial_A, final_A)
                 or diagnosis.wrong_sample(t, got[t], one_step, int(run.indices[t])))
 
@@ -252,31 +316,33 @@ def judge_predict(problem: Problem, observation: dict, seed: int) -> None:
         got = _array(report, "predict", "an array of classes 0/1")
         where = f"for {len(x)} points at A = {A_value:g}"
         if got.shape != expected.shape:
-            raise _fail("predict", f"{where} returned shape {got.shape}, expected {expected.shape}.")
+            raise _fail("predict", f"{where} returned shape {got.shape}, expected {expected.shape}.",
+                        "a column or row instead of a 1-D array: flatten it (np.ravel, or [:, 0])"
+                        if got.size == len(x) else None)
         if not np.array_equal(got, expected):
             wrong = got != expected
+            on_boundary = " (exactly on the boundary x = -A)" if x[wrong][0] + np.float32(A_value) == 0 else ""
             raise _fail("predict", f"{where} {int(np.sum(wrong))} of {len(x)} classes are wrong (e.g. x = "
-                        f"{x[wrong][0]:.4g}: expected {expected[wrong][0]}, got {got[wrong][0]:.4g}).",
+                        f"{x[wrong][0]:.7g}{on_boundary}: expected {expected[wrong][0]}, got {got[wrong][0]:.4g}).",
                         diagnosis.predict_mistake(x, A_value, got))
 
 
 def judge_convergence(problem: Problem, observation: dict, seed: int) -> None:
-    """End to end, with everything the student wrote: the seed's full run lands where the reference's does,
-    near the ideal A; for classification the trained model also classifies >= 95% of the training data and
-    of 10,000 fresh points correctly."""
+    """End to end, with everything the student wrote: a short run from far on the other side of the optimum
+    follows the reference's, and the seed's full run lands where the reference's does, near the ideal A; for
+    classification the trained model also classifies >= 95% of the training data and of 10,000 fresh points
+    correctly."""
     name = f"train_{problem.name}"
     _reported_error(observation, observation.get("function", name))
+    far = grading_inputs.far_start_run(problem, seed)
+    far_reference = tf2.run(problem, far.x, far.y, far.initial_A, far.indices)
+    _judge_run(problem, far, far_reference, observation, "far_", f"{len(far.indices)} steps from A = "
+               f"{far.initial_A:g}, far on the other side of the optimum (a start the training explorer offers)")
     run = grading_inputs.convergence_run(problem, seed)
     expected = tf2.run(problem, run.x, run.y, run.initial_A, run.indices)
-    history, final_A = reported_history(observation["history"], name), float(observation["final_A"])
-    where = (f"{problem.steps} steps from A = {run.initial_A:.4g} on the grader's data: the reference ends at "
-             f"A = {expected[-1]:.4f} (exact optimum {problem.optimum(run.x, run.y):.4f}, ideal {problem.ideal:g})")
-    if len(history) != len(run.indices) or not np.isclose(history[-1], final_A, atol=1e-6):
-        raise _fail(name, f"{where}; the returned history ({len(history)} values, last "
-                    f"{history[-1] if len(history) else None}) does not end at A's value {final_A:.4f}.")
-    if not abs(final_A - expected[-1]) <= FINAL_ATOL or not abs(final_A - problem.ideal) <= NEAR_IDEAL[problem.name]:
-        raise _fail(name, f"{where}; yours ends at A = {final_A:.4f}.",
-                    "see the first failing item above (loss, optimizer, step or loop); this item passes when they do")
+    final_A = _judge_run(problem, run, expected, observation, "", f"the tutorial's run, {problem.steps} steps from "
+                         f"A = {run.initial_A:.4g} on the grader's data (exact optimum "
+                         f"{problem.optimum(run.x, run.y):.4f}, ideal {problem.ideal:g})")
     if problem is CLASSIFICATION:
         fresh_x, fresh_y = grading_inputs.fresh_points(seed)
         for label, key, x, y in (("the training data", "training", run.x, run.y),
@@ -287,6 +353,35 @@ def judge_convergence(problem: Problem, observation: dict, seed: int) -> None:
             if accuracy < needed:
                 raise _fail("predict", f"after training (A = {final_A:.4f}) the accuracy on {label} is "
                             f"{accuracy:.3f}, at least {needed:.3f} expected.")
+
+
+def _judge_run(problem: Problem, run: grading_inputs.Run, reference: np.ndarray, observation: dict, key: str,
+               what: str) -> float:
+    """One run of everything the student wrote against the reference's from the same start: it must end
+    where the reference ends (and near the ideal, for the full run). Returns where A ended."""
+    name = f"train_{problem.name}"
+    history, final_A = reported_history(observation[f"{key}history"], name), float(observation[f"{key}final_A"])
+    where = f"{what}: the reference ends at A = {reference[-1]:.4f}"
+    if len(history) != len(run.indices) or not np.isclose(history[-1], final_A, atol=1e-6):
+        raise _fail(name, f"{where}; the returned history ({len(history)} values, last "
+                    f"{history[-1] if len(history) else None}) does not end at A's value {final_A:.4f}.")
+    near_ideal = bool(key) or abs(final_A - problem.ideal) <= NEAR_IDEAL[problem.name]
+    if abs(final_A - reference[-1]) <= FINAL_ATOL and near_ideal:
+        return final_A
+    leaves = ~(np.abs(history - reference) <= FINAL_ATOL)
+    if not leaves.any():  # it follows the reference, which itself ends too far from the ideal (never seen)
+        raise _fail(name, f"{where}; yours ends at A = {final_A:.4f}, more than {NEAR_IDEAL[problem.name]:g} from the "
+                    f"ideal {problem.ideal:g}.")
+    t = int(np.argmax(leaves))
+    before = run.initial_A if t == 0 else history[t - 1]
+    i = int(run.indices[t])
+    sample = (f"on sample {i} (x = {run.x[i]:.4g}, y = {run.y[i]:g}; "
+              f"{'logit' if problem is CLASSIFICATION else 'output'} "
+              f"{problem.model(float(run.x[i]), float(before)):.4g} from A = {before:.6g})")
+    mistake = (f"A became {history[t]} at step {t + 1}: the loss or its gradient overflowed {sample}" if not
+               np.isfinite(history[t]) else None)
+    raise _fail(name, f"{where}; yours ends at A = {final_A:.4f}. Your run first leaves the reference's at step "
+                f"{t + 1} {sample}: A = {history[t]:.6g}, the reference's {reference[t]:.6g}.", mistake)
 
 
 def required_accuracy(x: np.ndarray, y: np.ndarray, reference_A: float) -> float:

@@ -58,7 +58,7 @@ MISTAKES = [
         {"make_regression_optimizer":
             "def make_regression_optimizer():\n    return tf.keras.optimizers.SGD(learning_rate=0.02, momentum=0.9)"},
         frozenset({"test_make_regression_optimizer", "test_train_regression_converges"}),
-        {"test_make_regression_optimizer": "momentum"},
+        {"test_make_regression_optimizer": "momentum 0.9"},
     ),
     Mistake(
         "gradient_ascent", "regression step: A moved up the gradient",
@@ -141,7 +141,7 @@ MISTAKES = [
         {"make_regression_optimizer":
             "def make_regression_optimizer():\n    return tf.keras.optimizers.Adam(learning_rate=0.02)"},
         frozenset({"test_make_regression_optimizer", "test_train_regression_converges"}),
-        {"test_make_regression_optimizer": "adaptive or momentum optimizer"},
+        {"test_make_regression_optimizer": "not plain gradient descent"},
     ),
     Mistake(
         "shared_optimizer", "regression optimizer: one optimizer made once and returned by every call",
@@ -250,6 +250,71 @@ MISTAKES = [
         {"test_predict": "probabilities returned instead of classes"},
     ),
 ]
+MISTAKES += [
+    Mistake(
+        "log_of_sigmoid", "classification loss: the textbook formula, -y log(sigmoid(z)) - (1 - y) log(1 - sigmoid(z)), "
+        "which gives nan once a logit passes ~17 (sigmoid rounds to 1): the run from a far start breaks on it",
+        {"classification_loss": ("def classification_loss(logits, labels):\n"
+                                 "    p = tf.sigmoid(logits)\n"
+                                 "    return -tf.reduce_mean(labels * tf.math.log(p) + (1 - labels) * tf.math.log(1 - p))")},
+        frozenset({"test_classification_loss", "test_train_classification_converges"}),
+        {"test_classification_loss": "wrong, even nan or inf, for large ones",
+         "test_train_classification_converges": "overflowed"},
+    ),
+    Mistake(
+        "keras_bce_on_probabilities", "classification loss: Keras's BinaryCrossentropy on sigmoid(logits) (clipped "
+        "at 1e-7: wrong for large logits, where its gradient vanishes)",
+        {"classification_loss": ("def classification_loss(logits, labels):\n"
+                                 "    return tf.keras.losses.BinaryCrossentropy()(labels, tf.sigmoid(logits))")},
+        frozenset({"test_classification_loss", "test_train_classification_converges"}),
+        {"test_classification_loss": "clipped to [1e-7, 1 - 1e-7]"},
+    ),
+    Mistake(
+        "constant_target", "regression loss: the target 10 written in instead of y_true (right on the course's "
+        "data, where every target is 10)",
+        {"regression_loss": "def regression_loss(y_pred, y_true):\n    return tf.reduce_mean(tf.square(y_pred - 10.0))"},
+        frozenset({"test_regression_loss"}),
+        {"test_regression_loss": "target 10 written in"},
+    ),
+    Mistake(
+        "clipnorm", "classification optimizer: SGD with clipnorm=1 (the course's gradients never reach 1)",
+        {"make_classification_optimizer":
+            "def make_classification_optimizer():\n    return tf.keras.optimizers.SGD(learning_rate=0.05, clipnorm=1.0)"},
+        frozenset({"test_make_classification_optimizer"}),
+        {"test_make_classification_optimizer": "gradient clipping"},
+    ),
+    Mistake(
+        "step_ignores_optimizer", "regression step: A.assign_sub(0.02 * gradient), the course's rate written in "
+        "instead of the optimizer it is handed",
+        {"regression_train_step": _step("regression", (
+            "    with tf.GradientTape() as tape:\n"
+            "        loss = regression_loss(regression_model(x, A), y)\n"
+            "    A.assign_sub(0.02 * tape.gradient(loss, A))\n"
+            "    return loss"))},
+        frozenset({"test_regression_train_step"}),
+        {"test_regression_train_step": "optimizer it was handed was not used"},
+    ),
+    Mistake(
+        "loop_makes_own_optimizer", "classification loop: makes its own optimizer instead of using the one it is "
+        "handed",
+        {"train_classification": (
+            "def train_classification(x_vals, y_vals, A, optimizer, indices):\n"
+            "    own = make_classification_optimizer()\n"
+            "    history = []\n"
+            "    for i in indices:\n"
+            "        classification_train_step(A, x_vals[i:i+1], y_vals[i:i+1], own)\n"
+            "        history.append(float(A.numpy()[0]))\n"
+            "    return history")},
+        frozenset({"test_train_classification"}),
+        {"test_train_classification": "optimizer it was handed was not used"},
+    ),
+    Mistake(
+        "strict_threshold", "predict: > 0.5 instead of >= 0.5 (differs only exactly on the boundary)",
+        {"predict": "def predict(x_vals, A):\n    return (tf.sigmoid(x_vals + A).numpy() > 0.5).astype(int)"},
+        frozenset({"test_predict"}),
+        {"test_predict": "not > 0.5"},
+    ),
+]
 BY_NAME = {m.name: m for m in MISTAKES}
 
 
@@ -265,11 +330,12 @@ IDIOMS: dict[str, dict[str, str]] = {
         "make_classification_optimizer": ("def make_classification_optimizer():\n"
                                           "    return tf.compat.v1.train.GradientDescentOptimizer(learning_rate=0.05)"),
     },
-    "tf_function_steps_and_assign_sub": {
-        "regression_train_step": _step("regression", (
+    "tf_function_steps": {
+        "regression_train_step": "@tf.function\n" + _step("regression", (
             "    with tf.GradientTape() as tape:\n"
             "        loss = regression_loss(regression_model(x, A), y)\n"
-            "    A.assign_sub(0.02 * tape.gradient(loss, A))\n"
+            "    gradients = tape.gradient(loss, [A])\n"
+            "    optimizer.apply_gradients(zip(gradients, [A]))\n"
             "    return loss")),
         "classification_train_step": "@tf.function\n" + _step("classification", (
             "    with tf.GradientTape() as tape:\n"
@@ -282,10 +348,27 @@ IDIOMS: dict[str, dict[str, str]] = {
         "predict": ("def predict(x_vals, A):\n"
                     "    return np.where(tf.nn.sigmoid(x_vals + A).numpy() >= 0.5, 1, 0)"),
     },
-    "hand_written_cross_entropy": {
+    "tf_print_progress": {  # tf.print writes to stderr: shown in the feedback, never scored
+        "train_regression": ("def train_regression(x_vals, y_vals, A, optimizer, indices):\n"
+                             "    history = []\n"
+                             "    for step, i in enumerate(indices):\n"
+                             "        loss = regression_train_step(A, x_vals[i:i+1], y_vals[i:i+1], optimizer)\n"
+                             "        history.append(float(A.numpy()[0]))\n"
+                             "        if step % 25 == 0:\n"
+                             "            tf.print('step', step, 'loss', loss, 'A', A)\n"
+                             "    return history"),
+        "train_classification": ("def train_classification(x_vals, y_vals, A, optimizer, indices):\n"
+                                 "    history = []\n"
+                                 "    for i in indices:\n"
+                                 "        classification_train_step(A, x_vals[i:i+1], y_vals[i:i+1], optimizer)\n"
+                                 "        history.append(float(A.numpy()[0]))\n"
+                                 "    tf.print('trained:', len(history), 'steps, A =', A)\n"
+                                 "    return history"),
+    },
+    "hand_written_cross_entropy": {  # stable; its kinks at a logit of 0 are where no check may sit
         "classification_loss": ("def classification_loss(logits, labels):\n"
-                                "    p = tf.sigmoid(logits)\n"
-                                "    return -tf.reduce_mean(labels * tf.math.log(p) + (1 - labels) * tf.math.log(1 - p))"),
+                                "    return tf.reduce_mean(tf.maximum(logits, 0) - logits * labels\n"
+                                "                          + tf.math.log1p(tf.exp(-tf.abs(logits))))"),
         "predict": ("def predict(x_vals, A):\n"
                     "    return (classification_model(x_vals, A) >= 0).numpy().astype(np.int32)"),
     },

@@ -11,11 +11,11 @@ from typing import Callable, Sequence
 import numpy as np
 
 
-def _sigmoid(z):
+def sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
-def _cross_entropy(logits, labels):
+def cross_entropy(logits, labels):
     """sigmoid_cross_entropy_with_logits in float64: max(z, 0) - z y + log(1 + exp(-|z|))."""
     return np.maximum(logits, 0) - logits * labels + np.log1p(np.exp(-np.abs(logits)))
 
@@ -33,64 +33,137 @@ LOSS_MISTAKES: dict[str, list[tuple[str, Callable]]] = {
         ("the root of the mean squared error (RMSE) instead of the mean squared error",
          lambda p, t: np.sqrt(np.mean((p - t) ** 2))),
         ("the mean error without squaring it", lambda p, t: np.mean(p - t)),
+        ("the target 10 written in: the loss must compare the output with the targets it is handed (y_true)",
+         lambda p, t: np.mean((p - 10.0) ** 2)),
     ],
     "classification": [
         ("labels and logits swapped: tf.nn.sigmoid_cross_entropy_with_logits takes labels first when called "
          "positionally; call it with labels=... and logits=... by name",
-         lambda z, y: np.mean(_cross_entropy(y, z))),
+         lambda z, y: np.mean(cross_entropy(y, z))),
         ("the sigmoid applied twice: sigmoid_cross_entropy_with_logits applies it itself, so pass the logits "
          "x + A, not sigmoid(x + A)",
-         lambda z, y: np.mean(_cross_entropy(_sigmoid(z), y))),
+         lambda z, y: np.mean(cross_entropy(sigmoid(z), y))),
         ("the mean squared error of the probabilities instead of the cross-entropy",
-         lambda z, y: np.mean((_sigmoid(z) - y) ** 2)),
+         lambda z, y: np.mean((sigmoid(z) - y) ** 2)),
         ("the sum of the cross-entropies instead of their mean (use tf.reduce_mean)",
-         lambda z, y: np.sum(_cross_entropy(z, y))),
+         lambda z, y: np.sum(cross_entropy(z, y))),
         ("the labels inverted (1 - y): the loss rewards the wrong class",
-         lambda z, y: np.mean(_cross_entropy(z, 1 - y))),
+         lambda z, y: np.mean(cross_entropy(z, 1 - y))),
+        ("binary cross-entropy of sigmoid(x + A) with probabilities clipped to [1e-7, 1 - 1e-7] (Keras's "
+         "from_logits=False): wrong once the sigmoid rounds to 0 or 1; pass the logits (from_logits=True)",
+         lambda z, y: np.mean(-(y * np.log(_clipped_sigmoid(z)) + (1 - y) * np.log(1 - _clipped_sigmoid(z))))),
         ("binary cross-entropy of the logits as if they were probabilities (from_logits=False)",
          lambda z, y: np.mean(-(y * np.log(np.clip(z, 1e-7, 1 - 1e-7)) + (1 - y) * np.log(np.clip(1 - z, 1e-7, 1 - 1e-7))))),
     ],
 }
 
 
+def _clipped_sigmoid(z):
+    """Keras's probabilities: sigmoid in float32, clipped to [1e-7, 1 - 1e-7] (in float32 too)."""
+    p = sigmoid(np.float32(z)).astype(np.float32)
+    return np.clip(p, np.float32(1e-7), np.float32(1) - np.float32(1e-7)).astype(np.float64)
+
+
 def _close(a, b, rtol=1e-3, atol=1e-5) -> bool:
     return bool(np.allclose(np.asarray(a, np.float64), np.asarray(b, np.float64), rtol=rtol, atol=atol, equal_nan=False))
 
 
+LARGE = {"regression": ("errors", "a loss that grows more slowly than the square for large errors (Huber, "
+                                  "clipped or capped errors)"),
+         "classification": ("logits", "a form that breaks once sigmoid(x + A) rounds to 0 or 1 in float32 (the log "
+                                      "of a sigmoid, a clip or an epsilon inside the log); compute it from the "
+                                      "logits, as tf.nn.sigmoid_cross_entropy_with_logits does")}
+
+
 def loss_mistake(problem_name: str, outputs: Sequence[np.ndarray], targets: Sequence[np.ndarray],
-                 got: Sequence[float]) -> str | None:
-    """The known loss mistake that reproduces `got` on every batch, if one does."""
+                 got: Sequence[float], sizes: Sequence[int], wrong: Sequence[bool]) -> str | None:
+    """The known loss mistake that reproduces `got` on every batch, if one does; else what was observed of
+    the difference: right on the ordinary batches but not on the large ones, or a constant factor."""
     for description, mistaken in LOSS_MISTAKES[problem_name]:
         if all(_close(mistaken(np.float64(p), np.float64(t)), g) for p, t, g in zip(outputs, targets, got)):
             return description
+    ordinary = len(wrong) - 2  # loss_batches ends with the two batches of large errors or logits
+    if not any(wrong[:ordinary]):
+        what, likely = LARGE[problem_name]
+        finite = "" if np.all(np.isfinite(got)) else ", even nan or inf,"
+        return f"right for ordinary {what}, wrong{finite} for large ones: {likely}"
+    expected = [LOSS_MISTAKES_REFERENCE[problem_name](np.float64(p), np.float64(t)) for p, t in zip(outputs, targets)]
+    ratios = [g / e for g, e in zip(got, expected) if e != 0]
+    if all(n > 1 for n in sizes) and _close(ratios, [n / (n - 1) for n in sizes], rtol=1e-4, atol=0):
+        return "divided by n - 1 instead of n: take the mean over the batch"
+    if len(ratios) == len(got) and np.all(np.isfinite(ratios)) and _close(ratios, ratios[0], rtol=1e-4, atol=0):
+        return f"on every batch the value is {ratios[0]:.6g} times the expected one: a constant factor"
     return None
 
 
-def optimizer_mistake(learning_rate: float, first: float, second: float, other_rates: dict[str, float]) -> str:
-    """Name what an optimizer did from its two effective learning rates (update / gradient).
+LOSS_MISTAKES_REFERENCE = {"regression": lambda p, t: np.mean((p - t) ** 2),
+                           "classification": lambda z, y: np.mean(cross_entropy(z, y))}
 
-    The grader applies a gradient of 0.5 and then of -0.25 to a fresh variable; plain gradient descent
-    shows `learning_rate` both times.
+
+def optimizer_mistake(learning_rate: float, gradients: np.ndarray, values: np.ndarray,
+                      other_rates: dict[str, float]) -> str | None:
+    """Name what an optimizer did from how each update's move differs from learning rate x gradient.
+
+    Plain gradient descent moves by exactly that at every update, whatever the gradient's size, the
+    variable's value or the updates before. Only updates large enough to measure well are read.
     """
-    def same(a, b):
-        return _close(a, b, rtol=1e-4, atol=1e-7)
+    moves = values[:-1] - values[1:]
+    plain = learning_rate * gradients
+    excess = moves - plain
+    right = np.abs(excess) <= 1e-4 * np.abs(plain) + 1e-6
+    clear = np.abs(plain) > 1e-3  # moves far above float32 rounding of the variable
+    rates = moves[clear] / gradients[clear]
 
-    if same(first, learning_rate):
-        return ("the second update depends on the first: momentum or another optimizer with memory "
-                "(Adam, RMSProp); plain gradient descent moves by exactly learning rate x gradient each time")
-    if not same(first, second):
-        return ("the updates do not follow learning rate x gradient: an adaptive or momentum optimizer "
-                "(Adam, RMSProp, SGD with momentum) instead of plain gradient descent")
-    if same(first, -learning_rate):
-        return "gradient ascent: the update goes uphill (a negative learning rate)"
-    for name, rate in other_rates.items():
-        if same(first, rate):
-            return f"learning rate {rate:g}, the {name} example's; this example uses {learning_rate:g}"
-    return f"learning rate {first:.4g} instead of {learning_rate:g}"
+    def constant(values) -> bool:
+        return len(values) > 1 and _close(values, values[0], rtol=1e-3, atol=0)
+
+    if constant(rates):
+        if _close(rates[0], -learning_rate, rtol=1e-3, atol=0):
+            return "gradient ascent: the update goes uphill (a negative learning rate)"
+        for name, rate in other_rates.items():
+            if _close(rates[0], rate, rtol=1e-3, atol=0):
+                return f"learning rate {rate:g}, the {name} example's; this example uses {learning_rate:g}"
+        return f"learning rate {rates[0]:.4g} instead of {learning_rate:g}"
+    still = moves == 0
+    if still.any() and np.all(still[::2]) != np.all(still[1::2]):
+        return "every other update left the variable where it was: gradients accumulated over several updates"
+    carried = clear[1:] & (np.abs(moves[:-1]) > 0.1)  # the previous move, large enough to see a share of it
+    if _fits(excess[1:][carried] / moves[:-1][carried]):
+        beta = float(np.median(excess[1:][carried] / moves[:-1][carried]))
+        return (f"each update also carried {beta:.2g} of the previous one: momentum {beta:.2g}; plain gradient "
+                "descent has none")
+    decayed = clear & (np.abs(values[:-1]) > 1.0)
+    if _fits(excess[decayed] / values[:-1][decayed]):
+        shrink = float(np.median(excess[decayed] / values[:-1][decayed]))
+        return f"every update also shrank the variable by {shrink:.2g} of its value: weight decay"
+    small, large = np.abs(gradients) < 1.0, np.abs(gradients) > 10.0
+    if np.all(right[small]) and np.any(~right[large]) and np.all(np.abs(moves[~right]) < np.abs(plain[~right])):
+        cap = np.abs(gradients[right]).max()
+        return (f"gradients up to {cap:.3g} were applied in full, larger ones were cut: gradient clipping "
+                "(clipvalue, clipnorm or global_clipnorm); plain gradient descent applies every gradient in full")
+    chunks = [np.median(chunk) for chunk in np.array_split(rates, 5)]
+    if right[0] and np.all(np.diff(chunks) <= 1e-3 * learning_rate) and chunks[-1] < 0.99 * chunks[0]:
+        return (f"the learning rate fell from {learning_rate:g} to about {chunks[-1]:.3g} over the updates: a "
+                "learning-rate schedule or decay; plain gradient descent keeps it fixed")
+    return ("the updates do not follow learning rate x gradient: not plain gradient descent (an adaptive optimizer "
+            "such as Adam, momentum, weight decay, clipping or a schedule)")
 
 
-def step_mistake(initial: float, got: float, expected: float, learning_rate: float, gradient: float) -> str | None:
+def _fits(ratios: np.ndarray) -> bool:
+    """A mistake's share of each update, read off many updates: the same (within 5%) and not 0 every time."""
+    if len(ratios) < 3:
+        return False
+    middle = float(np.median(ratios))
+    return middle != 0 and bool(np.all(np.abs(ratios - middle) <= 0.05 * abs(middle)))
+
+
+def step_mistake(initial: float, got: float, expected: float, learning_rate: float, gradient: float,
+                 course_rate: float) -> str | None:
     """Name what a training step did to A from where A ended."""
+    if learning_rate != course_rate and _close(got, initial - course_rate * gradient, rtol=1e-4, atol=1e-6):
+        return (f"the optimizer it was handed was not used: A moved by {course_rate:g} x gradient (the course's "
+                f"rate), but the optimizer passed in has learning rate {learning_rate:g}; let that optimizer "
+                "apply the gradient (optimizer.apply_gradients)")
     if _close(got, initial, rtol=0, atol=1e-7):
         return ("A did not change: the gradient was computed but never applied "
                 "(call optimizer.apply_gradients([(gradient, A)]))")
@@ -99,7 +172,7 @@ def step_mistake(initial: float, got: float, expected: float, learning_rate: flo
     if _close(got, initial - 2 * learning_rate * gradient, rtol=1e-4, atol=1e-6):
         return "the update was applied twice"
     ratio = (got - initial) / (expected - initial)
-    return f"A moved {ratio:.3g} times the expected distance"
+    return f"A moved {ratio:.4g} times the expected distance"
 
 
 def trajectory_mistake(got: np.ndarray, expected: np.ndarray, alternatives: dict[str, np.ndarray],
@@ -131,10 +204,12 @@ def predict_mistake(x: np.ndarray, A: float, got: np.ndarray) -> str | None:
     """Name what a predict function computed from the classes it returned for (x, A)."""
     logits = np.float64(x) + A
     if not np.all(np.isin(got, (0, 1))):
-        if np.all((got >= 0) & (got <= 1)) and _close(got, _sigmoid(logits), rtol=1e-3, atol=1e-4):
+        if np.all((got >= 0) & (got <= 1)) and _close(got, sigmoid(logits), rtol=1e-3, atol=1e-4):
             return "probabilities returned instead of classes: return 1 where sigmoid(x + A) >= 0.5, else 0"
         return None
     candidates = {
+        "a point exactly on the boundary (probability exactly 0.5) must be class 1: compare with >= 0.5, not > 0.5":
+            logits > 0,
         "the logit x + A was compared with 0.5; compare the probability sigmoid(x + A) with 0.5 (or the logit with 0)":
             logits >= 0.5,
         "the classes are inverted (1 where sigmoid(x + A) < 0.5)": logits < 0,

@@ -8,7 +8,8 @@ with no output would score full marks).
 
 Plain nbgrader also keeps every byte a cell prints until LimitOutput trims lines after the run: one
 100 MB line is held in memory and written to the autograded notebook. Here output past a per-cell cap is
-dropped as it arrives, and one note says how much.
+dropped as it arrives, and one note says how much. And a test cell's stderr is shown but not scored
+(`UnscoredStderr`).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import time
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbgrader import utils
-from nbgrader.preprocessors import Execute
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer
 
 from .probe import OBSERVATION_MIME
@@ -31,6 +32,7 @@ NOT_RUN = "not run: {reason}"
 TIMED_OUT = "cell {index}{label} ran over its {timeout} s time limit and was interrupted"
 OUTPUT_CUT = ("[grader] this cell printed {received}; only the first {cap} is kept, the other {dropped} "
               "was dropped")
+STDERR_SHOWN = "[stderr, shown here and not scored]\n"
 VERDICT_STUB = 1000  # bytes of a cell's first stderr or error kept past the cap: nbgrader fails a test cell by them
 
 
@@ -159,3 +161,19 @@ class ExecuteContained(Execute):
         log = self.log.warning if warning else self.log.error
         log("Student %s, notebook %s.ipynb%s: %s", where.get("student", "?"), where.get("notebook", "?"),
             self.run_label, message)
+
+
+class UnscoredStderr(NbGraderPreprocessor):
+    """A test cell's stderr is shown, not scored: nbgrader scores any stderr line as a failure, but verdicts
+    are the judge's and the cell's assertions' (errors). A correct loop that reports its progress with
+    tf.print, or a TensorFlow warning the student's code triggers, must not cost the item."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and utils.is_grade(cell):
+            cell.outputs = [_shown(output) if output.output_type == "stream" and output.name == "stderr" else output
+                            for output in cell.outputs]
+        return cell, resources
+
+
+def _shown(stderr: NotebookNode) -> NotebookNode:
+    return NotebookNode(output_type="display_data", metadata={}, data={"text/plain": STDERR_SHOWN + stderr.text})

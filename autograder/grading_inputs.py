@@ -13,7 +13,14 @@ from backprop_ref.problem import CLASSIFICATION, Problem, classification_data
 
 DEFAULT_SEED = 20261126
 FRESH_POINTS = 10_000
-_PURPOSES = {"loss": 1, "step": 2, "trajectory": 3, "convergence": 4, "predict": 5, "fresh": 6}
+# A learning rate that is neither example's: the step and loop are handed an optimizer at this rate too, so
+# one that ignores the optimizer it is given (and trains at the course's rate) shows.
+OTHER_LEARNING_RATE = 0.037
+# Gradients an optimizer is tried on: magnitudes from 1e-3 to 1e3, both signs, so clipping (small ones pass,
+# large ones are cut), weight decay (it shows next to small ones) and any state or schedule show.
+OPTIMIZER_GRADIENT_DECADES = (-3.0, 3.0)
+_PURPOSES = {"loss": 1, "step": 2, "trajectory": 3, "convergence": 4, "predict": 5, "fresh": 6, "optimizer": 7,
+             "far_start": 8}
 _PROBLEM_IDS = {"regression": 1, "classification": 2, "predict": 3}
 
 
@@ -30,14 +37,24 @@ class Batch:
     y: np.ndarray
 
 
-def loss_batches(problem: Problem, seed: int = DEFAULT_SEED) -> list[Batch]:
-    """Batches of 1, 3 and 10 samples at values of A away from the optimum (so the loss is not ~0).
+def _targets(problem: Problem, rng: np.random.Generator, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Targets that differ sample to sample: a function that reads a constant 10 instead of its targets shows.
+    (Classification labels already differ.)"""
+    if problem is CLASSIFICATION:
+        return y
+    return rng.normal(problem.ideal, 4.0, len(x)).astype(np.float32)
 
-    Classification batches always hold both labels (but for the single sample), and the logits stay
-    within |x + A| < 9, where every correct float32 formula of the cross-entropy agrees to 1e-4.
+
+def loss_batches(problem: Problem, seed: int = DEFAULT_SEED) -> list[Batch]:
+    """Batches of 1, 3 and 10 samples at values of A away from the optimum (so the loss is not ~0), then
+    the whole range a run can reach: large errors (regression), logits up to +-40 (classification).
+
+    Targets vary from sample to sample; classification batches hold both labels (but for the single
+    sample). Logits stay away from 0, where a correct formula may have a kink its gradient cannot see.
     """
     rng = rng_for(seed, "loss", problem.name)
     x_all, y_all = problem.make_data(rng)
+    y_all = _targets(problem, rng, x_all, y_all)
     A_values = (3.0, -0.5, 7.5) if problem.name == "regression" else (1.5, -2.0, 0.7)
     batches = []
     for size, A in zip((1, 3, 10), A_values):
@@ -47,18 +64,55 @@ def loss_batches(problem: Problem, seed: int = DEFAULT_SEED) -> list[Batch]:
         else:
             pick = rng.choice(len(x_all), size, replace=False)
         batches.append(Batch(A, x_all[pick], y_all[pick]))
-    return batches
+    if problem is CLASSIFICATION:  # far on either side of every boundary, where sigmoid rounds to 0 or 1
+        for A in (25.0, -25.0):
+            x = rng.uniform(-15.0, 15.0, 8).astype(np.float32)
+            batches.append(Batch(A, x, rng.permutation(np.repeat(np.float32([0, 1]), 4))))
+    else:  # errors in the hundreds, of both signs
+        for A in (-40.0, 300.0):
+            pick = rng.choice(len(x_all), 5, replace=False)
+            batches.append(Batch(A, x_all[pick], y_all[pick]))
+    return [Batch(b.A, _off_kinks(problem, b.A, b.x), b.y) for b in batches]
 
 
-def step_batches(problem: Problem, seed: int = DEFAULT_SEED) -> list[Batch]:
-    """A single sample and a batch of 4, each from its own starting A."""
+def _off_kinks(problem: Problem, A: float, x: np.ndarray) -> np.ndarray:
+    """x moved off the points where the model's output is exactly 0 (a logit of 0, a kink of |z| or
+    max(z, 0) in a correct hand-written formula); no drawn sample is ever there, this makes it certain."""
+    output = problem.model(x.astype(np.float64), A)
+    return np.where(np.abs(output) < 1e-3, x + np.float32(0.01), x).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class StepCase:
+    """One training step to observe: a batch, the scale of the stand-in loss (so gradients range from
+    hundredths to tens), and the learning rate of the optimizer the step is handed."""
+
+    batch: Batch
+    loss_scale: float
+    learning_rate: float
+
+
+def step_cases(problem: Problem, seed: int = DEFAULT_SEED) -> list[StepCase]:
+    """Single samples and batches, each from its own starting A: small, ordinary and large stand-in
+    gradients of both signs at the course's rate, and one step handed an optimizer at another rate."""
     rng = rng_for(seed, "step", problem.name)
     x_all, y_all = problem.make_data(rng)
-    starts = (2.0, 12.5) if problem.name == "regression" else (4.0, -3.0)
-    return [
-        Batch(A, x_all[pick], y_all[pick])
-        for A, pick in zip(starts, (rng.choice(len(x_all), 1), rng.choice(len(x_all), 4, replace=False)))
-    ]
+    y_all = _targets(problem, rng, x_all, y_all)
+    starts = (2.0, 12.5, 7.0, -1.5) if problem.name == "regression" else (4.0, -3.0, 1.0, -6.0)
+    sizes, scales = (1, 4, 1, 3), (1.0, -0.01, 60.0, 2.0)
+    rates = (problem.learning_rate,) * 3 + (OTHER_LEARNING_RATE,)
+    cases = []
+    for A, size, scale, rate in zip(starts, sizes, scales, rates):
+        pick = rng.choice(len(x_all), size, replace=False)
+        cases.append(StepCase(Batch(A, _off_kinks(problem, A, x_all[pick]), y_all[pick]), scale, rate))
+    return cases
+
+
+def optimizer_gradients(problem: Problem, seed: int = DEFAULT_SEED) -> np.ndarray:
+    """As many gradients as the example's full run has steps, to apply one after another to a fresh variable."""
+    rng = rng_for(seed, "optimizer", problem.name)
+    magnitudes = 10.0 ** rng.uniform(*OPTIMIZER_GRADIENT_DECADES, problem.steps)
+    return (magnitudes * rng.choice([-1.0, 1.0], problem.steps)).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -71,11 +125,13 @@ class Run:
     indices: np.ndarray
 
 
-def trajectory_run(problem: Problem, seed: int = DEFAULT_SEED, steps: int = 37) -> Run:
-    """A short run whose indices repeat some samples and skip others, so ignoring them shows."""
+def trajectory_run(problem: Problem, seed: int = DEFAULT_SEED) -> Run:
+    """A run longer than the example's own, on targets that differ sample to sample, whose indices repeat
+    some samples and skip others: a loop that stops early, ignores its indices or reads one target shows."""
     rng = rng_for(seed, "trajectory", problem.name)
     x, y = problem.make_data(rng)
-    return Run(x, y, problem.initial_A(rng), problem.indices(rng, len(x), steps))
+    y = _targets(problem, rng, x, y)
+    return Run(x, y, problem.initial_A(rng), problem.indices(rng, len(x), problem.steps + 50))
 
 
 def convergence_run(problem: Problem, seed: int = DEFAULT_SEED) -> Run:
@@ -85,26 +141,37 @@ def convergence_run(problem: Problem, seed: int = DEFAULT_SEED) -> Run:
     return Run(x, y, problem.initial_A(rng), problem.indices(rng, len(x)))
 
 
+def far_start_run(problem: Problem, seed: int = DEFAULT_SEED, steps: int = 60) -> Run:
+    """A short run from a start the training explorer offers, far on the other side of the optimum (A = 20
+    for classification: logits above 20, where a loss that is not stable for large logits breaks)."""
+    rng = rng_for(seed, "far_start", problem.name)
+    x, y = problem.make_data(rng)
+    start = problem.initial_mean + (10.0 if problem.ideal < problem.initial_mean else -10.0)
+    return Run(x, y, start, problem.indices(rng, len(x), steps))
+
+
 def fresh_points(seed: int = DEFAULT_SEED, n: int = FRESH_POINTS) -> tuple[np.ndarray, np.ndarray]:
     """New points from the classification example's two classes, to test generalisation."""
     return classification_data(rng_for(seed, "fresh", "classification"), n)
 
 
 def predict_cases(seed: int = DEFAULT_SEED, margin: float = 1e-3) -> list[tuple[float, np.ndarray]]:
-    """(A, x) pairs: several values of A, each with points on both sides of its boundary x = -A.
+    """(A, x) pairs: several values of A, each with points on both sides of its boundary x = -A, and the
+    point exactly on it (probability exactly 0.5: class 1, as the notebook says).
 
-    Points within `margin` of the boundary are dropped: there sigmoid(x + A) rounds to 0.5 in float32,
-    and a correct answer may fall either way.
+    Other points within `margin` of the boundary are dropped: there sigmoid(x + A) rounds to 0.5 in
+    float32, and a correct answer may fall either way.
     """
     rng = rng_for(seed, "predict", "predict")
     cases = []
     for A in (-3.0, -1.0, 0.5, 2.5):
         x = np.concatenate([classification_data(rng, 60)[0], rng.uniform(-8, 8, 40).astype(np.float32)])
-        cases.append((A, x[np.abs(x + np.float32(A)) > margin]))
+        x = np.append(x[np.abs(x + np.float32(A)) > margin], np.float32(-A))
+        cases.append((A, rng.permutation(x)))
     return cases
 
 
 __all__ = [
-    "DEFAULT_SEED", "Batch", "Run", "loss_batches", "step_batches", "trajectory_run", "convergence_run",
-    "fresh_points", "predict_cases",
+    "DEFAULT_SEED", "OTHER_LEARNING_RATE", "Batch", "StepCase", "Run", "loss_batches", "step_cases",
+    "optimizer_gradients", "trajectory_run", "convergence_run", "far_start_run", "fresh_points", "predict_cases",
 ]

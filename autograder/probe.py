@@ -27,7 +27,8 @@ from .grading_inputs import DEFAULT_SEED
 
 OBSERVATION_MIME = "application/vnd.backprop.observation+json"
 SEED_VARIABLE = "BACKPROP_GRADING_SEED"  # set by the grader for its re-check kernel
-OPTIMIZER_GRADIENTS = (0.5, -0.25)  # applied in turn to a fresh variable at 1.0
+OPTIMIZER_START = 1.0  # the fresh variable an optimizer is tried on
+STAND_IN_PULL = 15.0  # the stand-in step's gradient: this times A's distance from its sample's target
 
 
 def _tf():
@@ -44,25 +45,33 @@ def _seed(seed: int | None) -> int:
     return grading_seed() if seed is None else seed
 
 
-def probe_loss(output, target):
-    """Not the exercise's loss: a smooth function of the model's output whose gradient never vanishes."""
+def probe_loss(output, target, scale: float = 1.0):
+    """Not the exercise's loss: a smooth function of the model's output whose gradient never vanishes;
+    `scale` sets the size and sign of its gradient."""
     tf = _tf()
     output = tf.cast(output, tf.float32)
-    return tf.reduce_mean(tf.exp(0.3 * (output - tf.cast(target, tf.float32))) + output)
+    return scale * tf.reduce_mean(tf.exp(0.3 * (output - tf.cast(target, tf.float32))) + output)
+
+
+def scaled_probe_loss(scale: float) -> Callable:
+    return lambda output, target: probe_loss(output, target, scale)
 
 
 def probe_step(A, x, y, optimizer):
-    """Not the exercise's step: a fixed pull of A towards its sample, so a loop's use of indices shows."""
+    """Not the exercise's step: the optimizer it is handed pulls A towards a mix of its sample's x and y, so a
+    loop's use of indices, targets and optimizer shows. Returns a number that is not A (the pull's loss).
+    Its arithmetic is float32 NumPy but for the update, which is the optimizer's: a run of it costs little more
+    than the optimizer's updates."""
     tf = _tf()
-    x, y = tf.reduce_mean(tf.cast(x, tf.float32)), tf.reduce_mean(tf.cast(y, tf.float32))
-    before = tf.identity(A)
-    A.assign(0.5 * A + 0.3 * x + 0.2 * y)
-    return tf.reduce_mean(tf.square(before - y))
+    target = np.float32(0.6) * np.float32(np.mean(x)) + np.float32(0.4) * np.float32(np.mean(y))
+    before = np.float32(A.numpy().reshape(-1)[0])
+    optimizer.apply_gradients([(tf.constant([np.float32(STAND_IN_PULL) * (before - target)]), A)])
+    return tf.constant(np.square(before - target))
 
 
-def gradient_descent(problem: Problem):
-    """The optimizer a step or loop is handed (the one the visible tests hand it too)."""
-    return _tf().keras.optimizers.SGD(learning_rate=problem.learning_rate)
+def gradient_descent(learning_rate: float):
+    """The optimizer a step or loop is handed: plain gradient descent, at the course's rate or another."""
+    return _tf().keras.optimizers.SGD(learning_rate=learning_rate)
 
 
 # --- reporting -------------------------------------------------------------------------------------------
@@ -153,7 +162,8 @@ def observe_loss(problem_name: str, loss, seed: int | None = None) -> dict:
 
 
 def observe_optimizer(problem_name: str, make_optimizer, seed: int | None = None) -> dict:
-    """Two new optimizers, and what the first does to a fresh variable at 1.0 under two gradients."""
+    """Two new optimizers, and what the first does to a fresh variable under the grader's gradients, one
+    update per step of the example's full run."""
     tf, problem, seed = _tf(), PROBLEMS[problem_name], _seed(seed)
     first, error = _call(make_optimizer)
     second, error_again = _call(make_optimizer)
@@ -162,8 +172,8 @@ def observe_optimizer(problem_name: str, make_optimizer, seed: int | None = None
     numbers = {"type": type(first).__name__, "same_twice": first is second,
                "has_apply_gradients": hasattr(first, "apply_gradients")}
     if numbers["has_apply_gradients"]:
-        variable, values = tf.Variable([1.0], dtype=tf.float32), [1.0]
-        for gradient in OPTIMIZER_GRADIENTS:
+        variable, values = tf.Variable([OPTIMIZER_START], dtype=tf.float32), [OPTIMIZER_START]
+        for gradient in grading_inputs.optimizer_gradients(problem, seed):
             _, error = _call(first.apply_gradients, [(tf.constant([gradient], tf.float32), variable)])
             if error:
                 return _publish("optimizer", problem.name, seed, error=error, **numbers)
@@ -173,14 +183,15 @@ def observe_optimizer(problem_name: str, make_optimizer, seed: int | None = None
 
 
 def observe_train_step(problem_name: str, train_step, seed: int | None = None) -> dict:
-    """Where one step leaves A, and what it returns, with the loss it calls swapped for `probe_loss`."""
+    """Where one step leaves A, and what it returns, with the loss it calls swapped for a scaled `probe_loss`
+    and the optimizer it is handed at the case's learning rate."""
     tf, problem, seed = _tf(), PROBLEMS[problem_name], _seed(seed)
-    swapped = {f"{problem.name}_loss": probe_loss, f"{problem.name}_model": problem.model}
     cases = []
-    for batch in grading_inputs.step_batches(problem, seed):
-        A = tf.Variable([batch.A], dtype=tf.float32)
+    for case in grading_inputs.step_cases(problem, seed):
+        A = tf.Variable([case.batch.A], dtype=tf.float32)
+        swapped = {f"{problem.name}_loss": scaled_probe_loss(case.loss_scale), f"{problem.name}_model": problem.model}
         with _calls_replaced(train_step, swapped):
-            returned, error = _call(train_step, A, batch.x, batch.y, gradient_descent(problem))
+            returned, error = _call(train_step, A, case.batch.x, case.batch.y, gradient_descent(case.learning_rate))
         if error:
             return _publish("train_step", problem.name, seed, error=error)
         cases.append({"A": float(A.numpy().reshape(-1)[0]), "returned": array_report(returned)})
@@ -188,12 +199,14 @@ def observe_train_step(problem_name: str, train_step, seed: int | None = None) -
 
 
 def observe_train_loop(problem_name: str, train, seed: int | None = None) -> dict:
-    """The history a loop returns and where it leaves A, with the step it calls swapped for `probe_step`."""
+    """The history a loop returns and where it leaves A, with the step it calls swapped for `probe_step`
+    and an optimizer at a rate that is not the course's."""
     tf, problem, seed = _tf(), PROBLEMS[problem_name], _seed(seed)
     run = grading_inputs.trajectory_run(problem, seed)
     A = tf.Variable([run.initial_A], dtype=tf.float32)
+    optimizer = gradient_descent(grading_inputs.OTHER_LEARNING_RATE)
     with _calls_replaced(train, {f"{problem.name}_train_step": probe_step}):
-        returned, error = _call(train, run.x, run.y, A, gradient_descent(problem), run.indices)
+        returned, error = _call(train, run.x, run.y, A, optimizer, run.indices)
     if error:
         return _publish("train_loop", problem.name, seed, error=error)
     return _publish("train_loop", problem.name, seed, history=array_report(returned),
@@ -212,18 +225,30 @@ def observe_predict(predict, seed: int | None = None) -> dict:
     return _publish("predict", "classification", seed, cases=cases)
 
 
-def observe_convergence(problem_name: str, make_optimizer, train, predict=None, seed: int | None = None) -> dict:
-    """A full run with everything the student wrote; for classification, the trained model's classes."""
-    tf, problem, seed = _tf(), PROBLEMS[problem_name], _seed(seed)
-    run = grading_inputs.convergence_run(problem, seed)
+def _train_with_everything(problem: Problem, make_optimizer, train, run) -> tuple[Any, Any, dict | None]:
+    """(A, what train returned, None), or (None, None, the error and the function that raised) for one run."""
+    tf = _tf()
     optimizer, error = _call(make_optimizer)
     if error:
-        return _publish("convergence", problem.name, seed, error=error, function=f"make_{problem.name}_optimizer")
+        return None, None, {"error": error, "function": f"make_{problem.name}_optimizer"}
     A = tf.Variable([run.initial_A], dtype=tf.float32)
     returned, error = _call(train, run.x, run.y, A, optimizer, run.indices)
     if error:
-        return _publish("convergence", problem.name, seed, error=error, function=f"train_{problem.name}")
-    numbers = {"history": array_report(returned), "final_A": float(A.numpy().reshape(-1)[0])}
+        return None, None, {"error": error, "function": f"train_{problem.name}"}
+    return A, returned, None
+
+
+def observe_convergence(problem_name: str, make_optimizer, train, predict=None, seed: int | None = None) -> dict:
+    """A short run from far on the other side of the optimum, then the full run, with everything the student
+    wrote; for classification, the trained model's classes."""
+    problem, seed = PROBLEMS[problem_name], _seed(seed)
+    run = grading_inputs.convergence_run(problem, seed)
+    numbers = {}
+    for key, this_run in (("far_", grading_inputs.far_start_run(problem, seed)), ("", run)):
+        A, returned, failure = _train_with_everything(problem, make_optimizer, train, this_run)
+        if failure:
+            return _publish("convergence", problem.name, seed, **failure, **numbers)
+        numbers.update({f"{key}history": array_report(returned), f"{key}final_A": float(A.numpy().reshape(-1)[0])})
     if predict is not None:
         fresh_x, _ = grading_inputs.fresh_points(seed)
         numbers["classes"] = {}

@@ -71,6 +71,14 @@ def verdict(asked: list[tuple[str, str]], observations: list, seed: int, cell_fa
     return None
 
 
+def _naming_failed_parts(failure: GradingFailure, asked: list, failed_above: list) -> GradingFailure:
+    """An end-to-end item runs everything the student wrote: its failure names the items of the same example
+    that failed above (its parts), when any did; otherwise it says nothing of them."""
+    problems = {problem for check, problem in asked if check == "convergence"}
+    parts = [grade_id for grade_id, of in failed_above if of & problems]
+    return type(failure)(f"{failure}\nItems of this example that failed above: {', '.join(parts)}.") if parts else failure
+
+
 def take_observations(cell: NotebookNode) -> list:
     """Remove the observations from a cell's outputs and return them."""
     observations = [o.data[OBSERVATION_MIME] for o in cell.outputs if OBSERVATION_MIME in o.get("data", {})]
@@ -99,13 +107,17 @@ class JudgeObservations(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         where = resources.get("nbgrader", {})
         self._who = f"Student {where.get('student', '?')}, notebook {where.get('notebook', '?')}.ipynb"
-        passed = {}
+        passed, failed_above = {}, []
         for index, cell in enumerate(nb.cells):
             asked = asked_checks(cell.source) if utils.is_grade(cell) and cell.cell_type == "code" else []
             if not asked:
                 continue
             observations, cell_failed = take_observations(cell), failed(cell)
             failure = verdict(asked, observations, self.grading_seed, cell_failed)
+            if failure is not None:
+                failure = _naming_failed_parts(failure, asked, failed_above)
+            if failure is not None or cell_failed:
+                failed_above.append((cell.metadata.nbgrader.grade_id, {problem for _, problem in asked}))
             if failure is not None:
                 self._fail(cell, failure)
             elif not cell_failed:

@@ -2,12 +2,13 @@
 
 For each seed, every check runs against the source notebook's own solution (eager TF, as a student writes
 it), and on the first --idiom-seeds seeds against the correct answers in other idioms (autograder.corpus),
-each as grading does it: the probe observes, the judge decides (autograder.checks). The convergence bounds (|A - ideal|, accuracy on the training data and on 10,000 fresh points) are
+end-to-end items included, each as grading does it: the probe observes, the judge decides
+(autograder.checks). Seeds are shared out among --jobs processes. The convergence bounds (|A - ideal|, accuracy on the training data and on 10,000 fresh points) are
 measured on every seed with the compiled reference run, which the eager solution matches to float
 rounding; the full eager convergence check runs on the first --eager-seeds seeds, and the largest
 eager-vs-compiled gap is printed against its tolerance.
 
-    .venv/bin/python bench/seed_sweep.py --seeds 1000
+    .venv/bin/python bench/seed_sweep.py --seeds 1000    # writes bench/results/seed_sweep_1000.txt
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import argparse
 import os
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -28,11 +31,18 @@ from backprop_ref.problem import CLASSIFICATION, PROBLEMS  # noqa: E402
 from backprop_ref.quiet_tf import tf  # noqa: E402
 
 
-def item_checks(ns: dict) -> dict:
-    """Each item's hidden check, bound to one solution's functions."""
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def item_checks(ns: dict, end_to_end: bool = False) -> dict:
+    """Each item's hidden check, bound to one solution's functions (and the end-to-end items, if asked)."""
     items = {"test_predict": lambda seed: checks.check_predict(ns["predict"], seed)}
     for name in PROBLEMS:
         items.update(_problem_checks(ns, name))
+        if end_to_end:
+            items[f"test_train_{name}_converges"] = lambda seed, name=name: checks.check_convergence(
+                name, ns[f"make_{name}_optimizer"], ns[f"train_{name}"], ns["predict"] if name == "classification"
+                else None, seed)
     return items
 
 
@@ -77,77 +87,98 @@ def eager_gap(ns: dict, seed: int) -> float:
     return abs(float(A.numpy()[0]) - float(tf2.run(CLASSIFICATION, run.x, run.y, run.initial_A, run.indices)[-1]))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, default=1000)
-    parser.add_argument("--eager-seeds", type=int, default=20)
-    parser.add_argument("--idiom-seeds", type=int, default=100)
-    args = parser.parse_args()
+def sweep(seeds: list[int], args: argparse.Namespace) -> tuple:
+    """One process's share of the seeds: (failures, first failures, margins, eager gaps, mixed samples)."""
     reference = reference_answers()
     ns = namespace_of(reference)
     items = item_checks(ns)
-    idioms = {name: item_checks(namespace_of({**reference, **answers})) for name, answers in IDIOMS.items()}
-    failures, first_failure = Counter(), {}
-    mixed = 0
-    margins: dict[str, list[float]] = {}
-    gaps = []
-    started = time.perf_counter()
-    for k, seed in enumerate(range(grading_inputs.DEFAULT_SEED, grading_inputs.DEFAULT_SEED + args.seeds)):
+    idioms = {name: item_checks(namespace_of({**reference, **answers}), end_to_end=True)
+              for name, answers in IDIOMS.items()}
+    failures, first_failure, margins, gaps, mixed = Counter(), {}, {}, [], 0
+
+    def run(label: str, check, seed: int, first: str) -> None:
+        try:
+            check(seed)
+        except checks.GradingFailure as failure:
+            failures[label] += 1
+            first_failure.setdefault(first, f"seed {seed}: {failure}")
+
+    for seed in seeds:
+        k = seed - grading_inputs.DEFAULT_SEED
         for item, check in items.items():
-            try:
-                check(seed)
-            except checks.GradingFailure as failure:
-                failures[item] += 1
-                first_failure.setdefault(item, f"seed {seed}: {failure}")
+            run(item, check, seed, item)
         for idiom, idiom_items in idioms.items() if k < args.idiom_seeds else ():
             for item, check in idiom_items.items():
-                try:
-                    check(seed)
-                except checks.GradingFailure as failure:
-                    failures[f"idioms: {item}"] += 1
-                    first_failure.setdefault(f"{idiom}: {item}", f"seed {seed}: {failure}")
+                run(f"idioms: {item}", check, seed, f"{idiom}: {item}")
         mixed += mixed_sample(seed)
         for bound, margin in convergence_margins(seed).items():
             margins.setdefault(bound, []).append(margin)
             failures[bound] += margin < 0
         if k < args.eager_seeds:
-            for problem in PROBLEMS.values():
-                try:
-                    checks.check_convergence(problem.name, ns[f"make_{problem.name}_optimizer"],
-                                             ns[f"train_{problem.name}"], ns["predict"], seed)
-                except checks.GradingFailure as failure:
-                    failures[f"test_train_{problem.name}_converges (eager)"] += 1
-                    first_failure.setdefault(problem.name, f"seed {seed}: {failure}")
+            for name, check in item_checks(ns, end_to_end=True).items():
+                if name.endswith("_converges"):
+                    run(f"{name} (eager)", check, seed, name)
             gaps.append(eager_gap(ns, seed))
-        if (k + 1) % 100 == 0:
-            print(f"  {k + 1} seeds, {time.perf_counter() - started:.0f} s", flush=True)
+    return failures, first_failure, margins, gaps, mixed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=1000)
+    parser.add_argument("--eager-seeds", type=int, default=20)
+    parser.add_argument("--idiom-seeds", type=int, default=100)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    seeds = list(range(grading_inputs.DEFAULT_SEED, grading_inputs.DEFAULT_SEED + args.seeds))
+    shares = [seeds[j :: args.jobs] for j in range(args.jobs)]
+    failures, first_failure, margins, gaps, mixed = Counter(), {}, {}, [], 0
+    with ProcessPoolExecutor(args.jobs) as pool:
+        for share in pool.map(sweep, shares, [args] * args.jobs):
+            failures.update(share[0])
+            first_failure.update(share[1])
+            for bound, values in share[2].items():
+                margins.setdefault(bound, []).extend(values)
+            gaps += share[3]
+            mixed += share[4]
+    items = list(item_checks({}, end_to_end=True))
 
     n = args.seeds
-    print(f"\nReference solution graded on {n} grading seeds ({args.eager_seeds} with the full eager "
-          f"convergence check), {time.perf_counter() - started:.0f} s")
-    print(f"{'check or bound':<58} {'false failures':>15}")
+    lines: list[str] = []
+
+    def say(text: str) -> None:
+        print(text)
+        lines.append(text)
+
+    say(f"Reference solution graded on {n} grading seeds ({args.eager_seeds} with the full eager convergence "
+          f"check), the {len(IDIOMS)} other idioms on {min(n, args.idiom_seeds)}, {args.jobs} processes, "
+          f"{time.perf_counter() - started:.0f} s")
+    say(f"{'check or bound':<58} {'false failures':>15}")
     for item in items:
-        print(f"{item:<58} {failures[item]:>9} / {n}")
-    idiom_runs = min(n, args.idiom_seeds) * len(idioms)
+        if not item.endswith("_converges"):
+            say(f"{item:<58} {failures[item]:>9} / {n}")
+    idiom_runs = min(n, args.idiom_seeds) * len(IDIOMS)
     for item in items:
         label = f"idioms: {item}"
-        print(f"{label:<58} {failures[label]:>9} / {idiom_runs}")
+        say(f"{label:<58} {failures[label]:>9} / {idiom_runs}")
     for bound in margins:
-        print(f"{bound:<58} {failures[bound]:>9} / {n}   smallest margin {min(margins[bound]):+.4f}, "
+        say(f"{bound:<58} {failures[bound]:>9} / {n}   smallest margin {min(margins[bound]):+.4f}, "
               f"median {np.median(margins[bound]):+.4f}")
     for problem in PROBLEMS.values():
         label = f"test_train_{problem.name}_converges (eager)"
-        print(f"{label:<58} {failures[label]:>9} / {args.eager_seeds}")
-    print(f"largest |A_eager - A_compiled| after 1400 steps: {max(gaps):.2e} (tolerance FINAL_ATOL = "
+        say(f"{label:<58} {failures[label]:>9} / {min(n, args.eager_seeds)}")
+    say(f"largest |A_eager - A_compiled| after 1400 steps: {max(gaps):.2e} (tolerance FINAL_ATOL = "
           f"{checks.FINAL_ATOL:g}, ratio {checks.FINAL_ATOL / max(max(gaps), 1e-12):.0f}x)")
-    print(f"classification samples so mixed that the reference's trained model classifies under "
+    say(f"classification samples so mixed that the reference's trained model classifies under "
           f"{checks.MIN_ACCURACY:.0%} of them (required: the reference's own accuracy): {mixed} of {n} seeds")
     total = sum(failures.values())
-    print(f"\nFalse failures in all: {total}. Where a row shows 0 of n, the per-seed false-failure rate is "
+    say(f"\nFalse failures in all: {total}. Where a row shows 0 of n, the per-seed false-failure rate is "
           f"below 3/n at 95% confidence (rule of three: {3 / n:.1%} for n = {n}); for the course's fixed seed "
           f"the verdict is deterministic.")
     for item, message in first_failure.items():
-        print(f"first failure of {item}: {message}")
+        say(f"first failure of {item}: {message}")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"seed_sweep_{n}.txt").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

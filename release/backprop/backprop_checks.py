@@ -84,15 +84,16 @@ def _fmt(values) -> str:
 
 # --- the checks, one per kind of exercise, each taking the example's name ------------------------------
 
-LOSS_INPUTS = {  # (model outputs, targets) for each example's loss
-    "regression": ([2.0, 4.0, 1.0], [0.0, 1.0, 1.0]),
-    "classification": ([0.0, 2.0, -1.0], [0.0, 1.0, 1.0]),
+LOSS_INPUTS = {  # (model outputs, targets) for each example's loss: ordinary values, then large ones
+    "regression": [([2.0, 4.0, 1.0], [0.0, 1.0, 1.0]), ([40.0, -25.0], [10.0, 5.0])],
+    "classification": [([0.5, 2.0, -1.0], [0.0, 1.0, 1.0]), ([30.0, -30.0, 25.0], [0.0, 1.0, 1.0])],
 }
 
 
 def _cross_entropy(z, y):
-    p = _sigmoid(z)
-    return -y * np.log(p) - (1 - y) * np.log(1 - p)
+    """-y log p - (1 - y) log(1 - p) with p = sigmoid(z), written so that it stays exact for large |z|."""
+    z = np.asarray(z, dtype=np.float64)
+    return np.logaddexp(0.0, z) - y * z
 
 
 def _loss_values(example: str, outputs, targets) -> tuple[float, dict[str, float]]:
@@ -116,23 +117,38 @@ def _loss_values(example: str, outputs, targets) -> tuple[float, dict[str, float
 
 
 def check_loss(example: str, loss) -> str:
+    (ordinary, large) = LOSS_INPUTS[example]  # the large case runs once the ordinary one passes
+    return "; ".join([_check_loss_case(example, loss, *ordinary), _check_loss_case(example, loss, *large, large=True)])
+
+
+LARGE_LOSS_MISTAKE = {
+    "regression": "right for small errors, wrong for large ones",
+    "classification": "right for small logits, wrong for large ones, where sigmoid(x + A) rounds to 0 or 1: compute "
+                      "the loss from the logits (tf.nn.sigmoid_cross_entropy_with_logits), not as the log of a sigmoid, "
+                      "and with no clipping or epsilon",
+}
+
+
+def _check_loss_case(example: str, loss, outputs: list[float], targets: list[float], large: bool = False) -> str:
     import tensorflow as tf
 
-    outputs, targets = LOSS_INPUTS[example]
     expected, mistakes = _loss_values(example, outputs, targets)
     tried = f"{example}_loss({outputs}, {targets})"
     got = loss(tf.constant(outputs), np.float32(targets))
     if got is None:
         raise Mismatch(tried, f"{expected:.5g}", "None", "the function returns nothing: add a return")
-    if np.size(got) != 1 or np.ndim(got) != 0:
-        raise Mismatch(tried, f"a scalar, {expected:.5g}", f"shape {tuple(np.shape(got))}",
-                       "the loss of each sample, not reduced to one number: take the mean with tf.reduce_mean")
+    if np.ndim(got) != 0:
+        mistake = ("the loss of each sample, not reduced to one number: take the mean with tf.reduce_mean"
+                   if np.size(got) == len(outputs) else
+                   "one number, but with a dimension kept: return a scalar (no keepdims=True)" if np.size(got) == 1 else "")
+        raise Mismatch(tried, f"a scalar, {expected:.5g}", f"shape {tuple(np.shape(got))}", mistake)
     if not tf.is_tensor(got):
         raise Mismatch(tried, f"a TensorFlow tensor, {expected:.5g}", f"{type(got).__name__} {float(got):.5g}",
                        "computed with NumPy or Python: the gradient cannot flow back through it; use tf operations")
     value = float(got)
     if not math.isclose(value, expected, rel_tol=RTOL):
-        raise Mismatch(tried, f"{expected:.5g}", f"{value:.5g}", _likely(value, mistakes))
+        mistake = _likely(value, mistakes) or (LARGE_LOSS_MISTAKE[example] if large else "")
+        raise Mismatch(tried, f"{expected:.5g}", f"{value:.5g}", mistake)
     return f"{tried} = {expected:.5g}, a scalar tensor"
 
 
@@ -141,7 +157,7 @@ def check_optimizer(example: str, make_optimizer) -> str:
 
     rate = PROBLEMS[example].learning_rate
     other = next(p.learning_rate for p in PROBLEMS.values() if p.name != example)
-    tried = f"make_{example}_optimizer(), then steps on gradients 1 and 3 from A = 1"
+    tried = f"make_{example}_optimizer(), then steps on gradients 1 and 50 from A = 1"
     optimizer = make_optimizer()
     if optimizer is None:
         raise Mismatch(tried, "an optimizer", "None", "the function returns nothing: return the optimizer")
@@ -155,18 +171,19 @@ def check_optimizer(example: str, make_optimizer) -> str:
         mistake = (f"the other example's learning rate, {other}" if math.isclose(moved, other, rel_tol=RTOL)
                    else f"a learning rate of about {moved:.3g} instead of {rate}" if moved > 0 else "")
         raise Mismatch(tried, f"one step on gradient 1 to move A from 1 to {1 - rate:g}", f"A = {A.numpy()[0]:.5g}", mistake)
-    optimizer.apply_gradients([(tf.constant([3.0]), A)])
+    optimizer.apply_gradients([(tf.constant([50.0]), A)])
     second = 1.0 - rate - float(A.numpy()[0])
-    if not math.isclose(second, 3 * rate, rel_tol=RTOL):
-        raise Mismatch(tried, f"a second step, on gradient 3, to move A by 3 × {rate} = {3 * rate:g}",
-                       f"a move of {second:.5g}", "momentum or an adaptive optimizer (Adam, RMSprop) changes the "
-                       "step: plain gradient descent moves by exactly learning rate × gradient")
+    if not math.isclose(second, 50 * rate, rel_tol=RTOL):
+        raise Mismatch(tried, f"a second step, on gradient 50, to move A by 50 × {rate} = {50 * rate:g}",
+                       f"a move of {second:.5g}", "momentum, an adaptive optimizer (Adam, RMSprop), clipping or weight "
+                       "decay changes the step: plain gradient descent moves by exactly learning rate × gradient, "
+                       "however large")
     return f"a new optimizer at every call, moving A by {rate} × the gradient at every step"
 
 
 STEP_CASES = {  # (A, x, y): from A = 0, one step on one sample
     "regression": (0.0, 1.0, 10.0),
-    "classification": (0.0, 0.0, 1.0),
+    "classification": (0.0, 0.5, 1.0),  # a logit of 0.5: away from 0, where a hand-written loss may have a kink
 }
 
 
@@ -294,6 +311,22 @@ CHECKS = {
     **{f"train_{e}": (check_train_loop, e) for e in PROBLEMS},
     "predict": (check_predict, None),
 }
+
+
+@contextlib.contextmanager
+def stand_in(namespace: dict, **functions):
+    """While a test checks one function alone, the functions it calls are these stand-ins (yours again after),
+    so a mistake in one function never fails another's test."""
+    yours = {name: namespace[name] for name in functions if name in namespace}
+    namespace.update(functions)
+    try:
+        yield
+    finally:
+        for name in functions:
+            if name in yours:
+                namespace[name] = yours[name]
+            else:
+                namespace.pop(name, None)
 
 
 def check(name: str, namespace: dict) -> Finding:
