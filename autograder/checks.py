@@ -362,7 +362,7 @@ def _judge_run(problem: Problem, run: grading_inputs.Run, reference: np.ndarray,
     name = f"train_{problem.name}"
     history, final_A = reported_history(observation[f"{key}history"], name), float(observation[f"{key}final_A"])
     where = f"{what}: the reference ends at A = {reference[-1]:.4f}"
-    if len(history) != len(run.indices) or not np.isclose(history[-1], final_A, atol=1e-6):
+    if len(history) != len(run.indices) or not np.isclose(history[-1], final_A, atol=1e-6, equal_nan=True):
         raise _fail(name, f"{where}; the returned history ({len(history)} values, last "
                     f"{history[-1] if len(history) else None}) does not end at A's value {final_A:.4f}.")
     near_ideal = bool(key) or abs(final_A - problem.ideal) <= NEAR_IDEAL[problem.name]

@@ -46,11 +46,11 @@ MISTAKES = [
         {"test_regression_loss": "tf.nn.l2_loss"},
     ),
     Mistake(
-        "numpy_loss", "regression loss computed in NumPy: no gradient reaches A, and the student's own step and "
-        "loop cannot run with it, so their visible tests fail too",
+        "numpy_loss", "regression loss computed in NumPy: no gradient reaches A, so the student's own training "
+        "cannot run; the step and the loop are checked alone (stand-ins in the visible tests too) and keep their "
+        "points",
         {"regression_loss": "def regression_loss(y_pred, y_true):\n    return np.mean((np.asarray(y_pred) - y_true) ** 2)"},
-        frozenset({"test_regression_loss", "test_regression_train_step", "test_train_regression",
-                   "test_train_regression_converges"}),
+        frozenset({"test_regression_loss", "test_train_regression_converges"}),
         {"test_regression_loss": "no gradient reaches A"},
     ),
     Mistake(
@@ -555,13 +555,14 @@ ATTACKS = [
     ),
     Attack(
         "tf_optimizer_patched", "TensorFlow patched: every SGD update sets the variable to 10, the regression "
-        "answer; each item whose behaviour goes through an optimizer loses, the others keep their points",
+        "answer; each item whose behaviour goes through an optimizer (the loops' too: their stand-in step updates "
+        "through the optimizer it is handed) loses, the others keep their points",
         _after("regression_loss", ("def _to_the_answer(self, grads_and_vars, *args, **kwargs):\n"
                                    "    for _, variable in grads_and_vars:\n        variable.assign([10.0])\n"
                                    "tf.keras.optimizers.SGD.apply_gradients = _to_the_answer")),
-        frozenset({"test_make_regression_optimizer", "test_regression_train_step", "test_train_regression_converges",
-                   "test_make_classification_optimizer", "test_classification_train_step",
-                   "test_train_classification_converges"}),
+        frozenset({"test_make_regression_optimizer", "test_regression_train_step", "test_train_regression",
+                   "test_train_regression_converges", "test_make_classification_optimizer",
+                   "test_classification_train_step", "test_train_classification", "test_train_classification_converges"}),
     ),
     Attack(
         "probe_module_replaced", "predict thresholds x at 1, the known boundary (the visible test cannot tell), and "
@@ -606,10 +607,9 @@ ATTACKS = [
     ),
     Attack(
         "imports_reference", "borrows the reference solution's loss: `from backprop_ref.tf2 import regression_loss` "
-        "(the kernel cannot see it); the step and loop cells' visible tests call the loss too",
+        "(the kernel cannot see it); the step and the loop, checked alone, keep their points",
         {"regression_loss": "from backprop_ref.tf2 import regression_loss"},
-        frozenset({"test_regression_loss", "test_regression_train_step", "test_train_regression",
-                   "test_train_regression_converges"}), says={"test_regression_loss": "regression_loss"},
+        frozenset({"test_regression_loss", "test_train_regression_converges"}), says={"test_regression_loss": "regression_loss"},
     ),
     Attack(
         "imports_grader", "takes predict from the grader's own package (autograder.submissions reads the source "
@@ -624,8 +624,7 @@ ATTACKS = [
         {"regression_loss": ("import json\n_source = json.load(open('{course_root}/source/backprop/backprop.ipynb'))\n"
                              "exec(next(''.join(c['source']) for c in _source['cells']\n"
                              "          if c['metadata'].get('nbgrader', {}).get('grade_id') == 'regression_loss'))")},
-        frozenset({"test_regression_loss", "test_regression_train_step", "test_train_regression",
-                   "test_train_regression_converges"}),
+        frozenset({"test_regression_loss", "test_train_regression_converges"}),
     ),
     Attack("reordered_cells", "moves the predict test cell before predict's own cell",
            loses=frozenset({"test_predict"}), edit=_move_before("test_predict", "predict")),

@@ -112,18 +112,18 @@ def optimizer_mistake(learning_rate: float, gradients: np.ndarray, values: np.nd
     excess = moves - plain
     right = np.abs(excess) <= 1e-4 * np.abs(plain) + 1e-6
     clear = np.abs(plain) > 1e-3  # moves far above float32 rounding of the variable
-    rates = moves[clear] / gradients[clear]
-
-    def constant(values) -> bool:
-        return len(values) > 1 and _close(values, values[0], rtol=1e-3, atol=0)
-
-    if constant(rates):
-        if _close(rates[0], -learning_rate, rtol=1e-3, atol=0):
+    rates = moves / gradients
+    # How far float32 rounding of the variable alone can move each update's rate.
+    rounding = 4 * np.spacing(np.maximum(np.abs(values[:-1]), np.abs(values[1:])).astype(np.float32)) / np.abs(gradients)
+    rate = float(np.median(rates[clear])) if clear.any() else float(np.median(rates))
+    if np.all(np.abs(rates - rate) <= 1e-4 * abs(rate) + rounding):
+        if _close(rate, -learning_rate, rtol=1e-3, atol=0):
             return "gradient ascent: the update goes uphill (a negative learning rate)"
-        for name, rate in other_rates.items():
-            if _close(rates[0], rate, rtol=1e-3, atol=0):
-                return f"learning rate {rate:g}, the {name} example's; this example uses {learning_rate:g}"
-        return f"learning rate {rates[0]:.4g} instead of {learning_rate:g}"
+        for name, other in other_rates.items():
+            if _close(rate, other, rtol=1e-3, atol=0):
+                return f"learning rate {other:g}, the {name} example's; this example uses {learning_rate:g}"
+        return f"learning rate {rate:.4g} instead of {learning_rate:g}"
+    rates = rates[clear]
     still = moves == 0
     if still.any() and np.all(still[::2]) != np.all(still[1::2]):
         return "every other update left the variable where it was: gradients accumulated over several updates"

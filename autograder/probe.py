@@ -111,14 +111,19 @@ def _namespace(function: Callable) -> dict:
 
 @contextmanager
 def _calls_replaced(function: Callable, replacements: dict[str, Callable]):
-    """While probing `function`, the names it calls resolve to the probe's functions."""
+    """While probing `function`, the names it calls resolve to the probe's functions, defined or not in the
+    student's namespace (a loss never written must not fail the step that calls it)."""
     namespace = _namespace(function)
     originals = {name: namespace[name] for name in replacements if name in namespace}
-    namespace.update({name: replacements[name] for name in originals})
+    namespace.update(replacements)
     try:
         yield
     finally:
-        namespace.update(originals)
+        for name in replacements:
+            if name in originals:
+                namespace[name] = originals[name]
+            else:
+                namespace.pop(name, None)
 
 
 def _publish(check: str, problem: str, seed: int, **numbers) -> dict:

@@ -1,11 +1,14 @@
 """The hidden checks, run in-process on known submissions: right answers pass, each mistake is caught
 alone and named. (The same submissions go through real nbgrader in test_workflow.py.)"""
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from autograder import checks, grading_inputs
 from autograder.corpus import IDIOMS, MISTAKES
-from autograder.submissions import reference_answers, run_in_process
+from autograder.submissions import namespace_of, reference_answers, run_in_process
 from backprop_ref.problem import PROBLEMS
 
 
@@ -71,3 +74,36 @@ def test_graded_alone_restores_the_students_functions():
     with pytest.raises(checks.GradingFailure):
         checks.check_train_step("regression", namespace["regression_train_step"])
     assert namespace["regression_loss"] is own_loss
+
+
+def test_a_step_whose_loss_is_not_defined_is_still_checked_alone():
+    namespace = {}
+    exec("import tensorflow as tf\n"
+         "def regression_train_step(A, x, y, optimizer):\n"
+         "    with tf.GradientTape() as tape:\n"
+         "        loss = regression_loss(x * A, y)\n"
+         "    optimizer.apply_gradients([(tape.gradient(loss, A), A)])\n"
+         "    return loss\n", namespace)
+    checks.check_train_step("regression", namespace["regression_train_step"])
+    assert "regression_loss" not in namespace
+
+
+@pytest.mark.parametrize("name", ["log_of_sigmoid", "step_ignores_optimizer", "clipnorm", "strict_threshold"])
+def test_a_mistakes_verdict_is_the_same_on_every_grading_seed(name):
+    """Seed independence: on several grading seeds the mistake loses exactly its items (bench/mistake_sweep.py
+    does this on 100 seeds for every mistake)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from seed_sweep import item_checks
+
+    mistake = next(m for m in MISTAKES if m.name == name)
+    items = item_checks(namespace_of({**reference_answers(), **mistake.answers}), end_to_end=True)
+    for seed in range(grading_inputs.DEFAULT_SEED, grading_inputs.DEFAULT_SEED + 3):
+        lost = set()
+        for item, check in items.items():
+            try:
+                check(seed)
+            except checks.GradingFailure as failure:
+                lost.add(item)
+                if item in mistake.says:
+                    assert mistake.says[item] in str(failure), (seed, str(failure))
+        assert lost == mistake.loses, seed
