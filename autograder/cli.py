@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .corpus import BY_NAME
 from .demo import DEMO_MISTAKES, run_demo
-from .selfcheck import CI_SUBSET, expectations, run_selfcheck
+from .selfcheck import CI_SUBSET, VIAS, expectations, run_selfcheck
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
                       help=f"comma-separated mistakes to include, from: {', '.join(BY_NAME)}")
     check = commands.add_parser("selfcheck", help="grade known submissions (reference, blank, idioms, mistakes, "
                                 "attacks) through nbgrader and print expected vs got, item by item")
+    check.add_argument("--via", choices=tuple(VIAS), default=run_selfcheck.__kwdefaults__["via"],
+                       help="grade through plain `nbgrader autograde`, `autograder grade`, or both, one after the "
+                       "other on the same course, listing every item they score differently (default: %(default)s)")
     check.add_argument("--dir", type=Path, default=run_selfcheck.__kwdefaults__["directory"],
                        help="where to build the course (replaced if it exists; default: %(default)s)")
     scope = check.add_mutually_exclusive_group()
@@ -53,8 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(names or ()) - {e.name for e in expectations(args.dir)}
     if unknown:
         parser.error(f"not in the corpus: {', '.join(sorted(unknown))} (see --list)")
-    rows = run_selfcheck(directory=args.dir, names=names)
-    return 0 if all(row.ok for row in rows) else 1
+    return 0 if run_selfcheck(directory=args.dir, names=names, via=args.via).ok else 1
 
 
 if __name__ == "__main__":

@@ -576,12 +576,18 @@ ATTACKS = [
         _CLASSIFICATION_TAIL, says={"test_predict": "did not run as written"},
     ),
     Attack(
-        "replayed_observation", "train_regression does not train, and the probe is made to report the reference "
-        "loop's observation, computed beforehand for the course's grading seed: it passes the notebook's own "
-        "check, and the re-check on the grader's second seed flags it; the classification loop's cell, which "
-        "now reports the same forgery, is flagged too",
+        "replayed_observation", "train_regression trains only as long as the visible test's three indices, and "
+        "the probe is made to report the reference loop's observation, computed beforehand for the course's "
+        "grading seed: it passes the notebook's own check and visible test, and the re-check on the grader's "
+        "second seed flags it; the classification loop's cell, which now reports the same forgery, is flagged too",
         {"train_regression": ("def train_regression(x_vals, y_vals, A, optimizer, indices):\n"
-                              "    return [float(A.numpy()[0])] * len(indices)")},
+                              "    if len(indices) > 3:\n"
+                              "        return [float(A.numpy()[0])] * len(indices)\n"
+                              "    history = []\n"
+                              "    for i in indices:\n"
+                              "        regression_train_step(A, x_vals[i:i+1], y_vals[i:i+1], optimizer)\n"
+                              "        history.append(float(A.numpy()[0]))\n"
+                              "    return history")},
         frozenset({"test_train_regression", "test_train_regression_converges", "test_train_classification"}),
         edit=_replayed_observation,
         says={"test_train_regression": "re-check", "test_train_classification": "not of what the grader asked"},

@@ -132,15 +132,17 @@ class Course:
         (folder / name).write_bytes(content)
         self.student(student_id, "submit", ASSIGNMENT)
 
-    def grade(self, parallel: bool = False) -> list[str]:
+    def grade(self, parallel: bool = False, force: bool = False) -> list[str]:
         """Collect, autograde (with `autograder grade` if `parallel`, else plain `nbgrader autograde`),
-        generate feedback and export grades, as the instructor; return the problems (see `autograde`)."""
+        generate feedback and export grades, as the instructor; return the problems (see `autograde`).
+        With `force`, what was graded already is graded again (and its feedback made again)."""
         self.collect()
+        again = ("--force",) if force else ()
         if parallel:
-            problems = self.problems(self.autograder("grade", ASSIGNMENT))
+            problems = self.problems(self.autograder("grade", ASSIGNMENT, *again))
         else:
-            _, problems = self.autograde()
-        self.instructor("generate_feedback", ASSIGNMENT)
+            _, problems = self.autograde(*again)
+        self.instructor("generate_feedback", ASSIGNMENT, *again)
         self.instructor("export")
         return problems
 

@@ -10,6 +10,11 @@ script a fresh kernel uses (kernel_wrap.sh), takes the rlimits, drops to the san
 IPython kernel. Every kernel is a fresh fork of the same untouched state: nothing one student's kernel does
 reaches the next, and each has every limit of a freshly started one.
 
+What the warm modules read from the server's environment when the server imported them (the temporary
+directory, paths under its home and its directory, matplotlib's directories and backend, where TensorFlow's
+logger writes) the child derives again from the kernel's, as a fresh kernel's own imports would have: a
+forked kernel sees what a freshly started one sees (tests/test_forkserver.py compares the two).
+
 The server is single-threaded (fork in a threaded process could copy a held lock) and exits, killing its
 kernels, when the process that started it goes away.
 """
@@ -89,12 +94,122 @@ def _become_kernel(spec: dict, stdio: list[int]) -> None:
         signal.signal(signum, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     os.setsid()
+    server = {"home": os.path.expanduser("~"), "cwd": os.getcwd()}
     _contain(spec)
+    _rederive_from_environment(server)
     import importlib.util
 
     sys.argv = [importlib.util.find_spec("ipykernel_launcher").origin, *spec["kernel_args"]]
     from ipykernel import kernelapp
-    kernelapp.launch_new_instance()
+    app = kernelapp.IPKernelApp.instance()  # kernelapp.launch_new_instance(), with a step between
+    app.initialize()
+    _rederive_from_kernel_streams()
+    app.start()
+
+
+# --- the child: what the warm modules read from the server's environment, read again from the kernel's -----
+
+# Module globals the warm modules set, when imported, to a path under the server's home or directory: the
+# same path under the kernel's (`tests/test_forkserver.py` looks for any left over). Absent ones are skipped.
+HOME_PATHS = (
+    ("tensorflow", "_site_packages_dirs"), ("tensorflow", "_s"), ("tensorflow", "_plugin_dir"),  # site.USER_SITE
+    ("tensorflow.python.framework.error_interpolation", "_FRAMEWORK_PATH_PREFIXES"),  # site.USER_SITE/keras
+    ("keras.src.backend.config", "_keras_base_dir"), ("keras.src.backend.config", "_KERAS_DIR"),
+    ("keras.src.backend.config", "_config_path"),  # ~/.keras (its home is writable, as the kernel's is)
+    ("tensorflow.python.keras.backend", "_keras_base_dir"), ("tensorflow.python.keras.backend", "_keras_dir"),
+    ("tensorflow.python.keras.backend", "_config_path"),
+    ("matplotlib.font_manager", "_HOME"), ("matplotlib.font_manager", "MSUserFontDirectories"),
+    ("matplotlib.font_manager", "X11FontDirectories"), ("matplotlib.font_manager", "OSXFontDirectories"),
+)
+CWD_PATHS = (("multiprocessing.process", "ORIGINAL_DIR"), ("rich", "_IMPORT_CWD"))
+
+
+def _under(path, directory: str) -> bool:
+    return isinstance(path, (str, Path)) and (str(path) + "/").startswith(directory.rstrip("/") + "/")
+
+
+def _rebase(value, old: str, new: str):
+    """`value` (a path, or a list or tuple of them) with `old`, where a path starts with it, replaced by `new`."""
+    if isinstance(value, list):
+        value[:] = [_rebase(item, old, new) for item in value]
+        return value
+    if isinstance(value, tuple):
+        return tuple(_rebase(item, old, new) for item in value)
+    if _under(value, old):
+        return type(value)(new + str(value)[len(old.rstrip("/")):])
+    return value
+
+
+def _rederive_from_environment(server: dict) -> None:
+    """Contained, as the kernel's user, in its environment: what the server's imports read from the server's
+    environment, read again from the kernel's (its HOME, TMPDIR, MPLCONFIGDIR, MPLBACKEND, directory)."""
+    import site
+    import sysconfig
+    import tempfile
+
+    # Read on first use and kept: the server's was /tmp (no TMPDIR), read-only in the kernel's namespace,
+    # where AutoGraph could not write the code it converts a tf.function to.
+    tempfile.tempdir = None
+    site.USER_BASE = site.USER_SITE = None  # read from HOME when Python started
+    site.getusersitepackages()
+    config_vars = getattr(sysconfig, "_CONFIG_VARS", None)
+    if config_vars and "userbase" in config_vars and hasattr(sysconfig, "_getuserbase"):
+        config_vars["userbase"] = sysconfig._getuserbase()
+    home, cwd = os.path.expanduser("~"), os.getcwd()
+    for table, old, new in ((HOME_PATHS, server["home"], home), (CWD_PATHS, server["cwd"], cwd)):
+        for module_name, attribute in table:
+            module = sys.modules.get(module_name)
+            if module is not None and hasattr(module, attribute):
+                setattr(module, attribute, _rebase(getattr(module, attribute), old, new))
+    for path in [path for path in sys.path_importer_cache if _under(path, server["cwd"]) or _under(path, server["home"])]:
+        del sys.path_importer_cache[path]  # the finder of the server's directory, on sys.path when it started
+    matplotlib = sys.modules.get("matplotlib")
+    if matplotlib is not None:
+        for getter in (matplotlib.get_configdir, matplotlib.get_cachedir):  # cached on first call
+            _forget(getter)
+            getter()  # as matplotlib's import did: makes the directory (MPLCONFIGDIR), the kernel's own
+        style = sys.modules.get("matplotlib.style")
+        if style is not None and isinstance(getattr(style, "USER_LIBRARY_PATHS", None), list):
+            style.USER_LIBRARY_PATHS[:] = [os.path.join(matplotlib.get_configdir(), "stylelib")]
+        if os.environ.get("MPLBACKEND"):  # as matplotlib's import does; pyplot picks its backend on first use
+            matplotlib.rcParams["backend"] = os.environ["MPLBACKEND"]
+    random = sys.modules.get("numpy.random")
+    if random is not None:  # seeded from the OS when imported (not by the server today; were it, once for all)
+        random.seed()
+
+
+def _forget(cached) -> None:
+    """Make a function memoised by `functools.cache` or matplotlib's `_logged_cached` compute again."""
+    if hasattr(cached, "cache_clear"):
+        cached.cache_clear()
+        return
+    cells = dict(zip(cached.__code__.co_freevars, cached.__closure__ or ()))
+    if "called" in cells:
+        cells["called"].cell_contents = False
+
+
+def _rederive_from_kernel_streams() -> None:
+    """Once the kernel's stdout and stderr are the notebook's: what the server's imports bound to the server's.
+
+    TensorFlow configures its logger when imported: in a kernel (sys.ps1 is set) to INFO on stdout, in the
+    server to WARNING on stderr, where its warnings would score a test cell 0. Configure it as a fresh kernel's
+    import does. Other handlers made by the imports on the server's stderr (absl's) write to the kernel's.
+    """
+    import logging
+
+    tf_logging = sys.modules.get("tensorflow.python.platform.tf_logging")
+    if tf_logging is not None and getattr(tf_logging, "_logger", None) is not None:
+        logger = tf_logging._logger
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)
+        tf_logging._logger = None
+        tf_logging.get_logger()
+    for handler in _IMPORTED_HANDLERS:
+        if "stream" in vars(handler):
+            for original, current in ((sys.__stderr__, sys.stderr), (sys.__stdout__, sys.stdout)):
+                if handler.stream is original and current is not original:
+                    handler.setStream(current)
 
 
 # --- the server ------------------------------------------------------------------------------------------
@@ -193,15 +308,20 @@ def _kill(pid: int, signum: int) -> None:
             continue
 
 
+_IMPORTED_HANDLERS: list = []  # the logging handlers the server's imports made
+
+
 def serve(path: str) -> None:
     """Import what kernels import, then serve forks at `path` until the parent process goes."""
     import importlib
+    import logging
 
     if sys.path[0] == os.getcwd():  # as ipykernel_launcher does: the kernel puts its own directory back
         del sys.path[0]
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the grader; it shuts its kernels down itself
     for name in WARM_MODULES:
         importlib.import_module(name)
+    _IMPORTED_HANDLERS[:] = [handler for handler in (ref() for ref in logging._handlerList) if handler is not None]
     ForkServer(path).serve()
 
 

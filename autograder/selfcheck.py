@@ -3,6 +3,10 @@ must score: the reference, a blank notebook, correct answers in other idioms, ty
 
 Each submission has an expectation (the items it must lose, and the phrase each failure must say); the
 self-check prints a confusion table, item by item: expected vs got, and the diagnosis given.
+
+It grades through plain `nbgrader autograde` (`via="nbgrader"`), `autograder grade` (`via="grade"`), or both
+(`via="both"`: the same course graded by one, then again by the other), and then lists every item the two
+scored differently.
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from .submissions import fill, reference_answers, release_notebook
 
 # Small enough for CI: one of each kind of outcome, and the tampering the kernel cannot hide from the judge
 # (the attacks on what lies outside the kernel are graded in tests/test_containment.py).
-CI_SUBSET = ("reference", "blank", "idiom:tf_function_steps_and_assign_sub", "mistake:tf_nn_l2_loss",
+CI_SUBSET = ("reference", "blank", "idiom:tf_function_steps", "mistake:tf_nn_l2_loss",
              "mistake:resampled_indices", "mistake:probabilities_returned", "attack:numpy_patched",
              "attack:probe_module_replaced", "attack:replayed_observation", "attack:clears_failing_outputs")
 
@@ -75,23 +79,91 @@ class Row:
         return self.result.lost == self.expected and all(self.diagnoses_given.values())
 
 
+# The grading commands a self-check can go through, and what each is called in what it prints.
+COMMANDS = {"nbgrader": "nbgrader autograde", "grade": "autograder grade"}
+VIAS = {"nbgrader": ("nbgrader",), "grade": ("grade",), "both": ("nbgrader", "grade")}
+
+
+@dataclass
+class Selfcheck:
+    """What a self-check found, by grading command ("nbgrader", "grade"), in the order they graded."""
+
+    rows: dict[str, list[Row]]  # the same submissions, in the same order, under each command
+    problems: dict[str, list[str]]  # each command's autograde log summary
+    seconds: dict[str, float]  # each command's grading time (collect, autograde, feedback, export)
+
+    @property
+    def differences(self) -> dict[str, dict[str, dict[str, float | None]]]:
+        """Submission -> item -> command -> score, for every item whose score differs between the commands
+        (None: the item has no score under that command). Empty with a single command."""
+        found: dict[str, dict[str, dict[str, float | None]]] = {}
+        if len(self.rows) < 2:
+            return found
+        for rows in zip(*self.rows.values()):
+            results = {via: row.result for via, row in zip(self.rows, rows)}
+            for item in sorted({item for result in results.values() for item in result.items}):
+                scores = {via: result.items[item][0] if item in result.items else None
+                          for via, result in results.items()}
+                if len(set(scores.values())) > 1:
+                    found.setdefault(rows[0].expectation.name, {})[item] = scores
+        return found
+
+    @property
+    def ok(self) -> bool:
+        """Every submission graded as expected under every command, and alike under both."""
+        return all(row.ok for rows in self.rows.values() for row in rows) and not self.differences
+
+
 def run_selfcheck(*, directory: Path = Path("selfcheck"), names: tuple[str, ...] | None = CI_SUBSET,
-                  echo=print) -> list[Row]:
-    """Grade the chosen corpus entries with the real nbgrader commands and print the confusion table."""
-    started = time.perf_counter()
+                  via: str = "nbgrader", echo=print) -> Selfcheck:
+    """Grade the chosen corpus entries with the real nbgrader commands, through `via` ("nbgrader": plain
+    `nbgrader autograde`, "grade": `autograder grade`, "both": one then the other, on the same course), and
+    print the confusion table of each; with both, print every item they scored differently."""
     course = Course.create(directory)
     chosen = expectations(course.root, names)
     course.release()
     for expectation in chosen:
         course.submit(student_id(expectation.name), expectation.notebook)
-    problems = course.grade()
-    results = course.results()
-    rows = [Row(e, results[student_id(e.name)]) for e in chosen]
-    echo(confusion_table(rows))
-    echo("\n".join(["The autograde log's summary (bad input, dead kernels, limits, tampering):", *problems]))
-    echo(f"{sum(r.ok for r in rows)} of {len(rows)} submissions graded as expected, "
-         f"{time.perf_counter() - started:.0f} s")
-    return rows
+    outcome = Selfcheck({}, {}, {})
+    for index, command in enumerate(VIAS[via]):
+        started = time.perf_counter()
+        # The second command grades what the first graded: --force, or it would skip it all.
+        problems = course.grade(parallel=command == "grade", force=index > 0)
+        results = course.results()
+        outcome.seconds[command] = time.perf_counter() - started
+        outcome.rows[command] = rows = [Row(e, results[student_id(e.name)]) for e in chosen]
+        outcome.problems[command] = problems
+        echo(f"Graded through {COMMANDS[command]}:")
+        echo(confusion_table(rows))
+        echo("\n".join(["The autograde log's summary (bad input, dead kernels, limits, tampering):", *problems]))
+        echo(f"{sum(r.ok for r in rows)} of {len(rows)} submissions graded as expected under {COMMANDS[command]}, "
+             f"{outcome.seconds[command]:.0f} s")
+    if len(outcome.rows) > 1:
+        echo(comparison(outcome))
+    return outcome
+
+
+def comparison(outcome: Selfcheck) -> str:
+    """Every submission scored differently by the commands, item by item (with what each failure said), then
+    how many scored the same on every item."""
+    commands = " and ".join(COMMANDS[command] for command in outcome.rows)
+    differences = outcome.differences
+    lines = [f"Scores that differ between {commands}, item by item:" if differences else
+             f"No item scored differently under {commands}."]
+    for name, items in differences.items():
+        lines.append(f"  {name}")
+        for item, scores in items.items():
+            said = []
+            for command, score in scores.items():
+                result = next(row.result for row in outcome.rows[command] if row.expectation.name == name)
+                maximum = result.items.get(item, (None, None))[1]
+                text = "no score" if score is None else f"{score:g} of {maximum:g}"
+                message = result.messages.get(item, "").splitlines()
+                said.append(f"{text} under {COMMANDS[command]}" + (f" ({message[0]})" if message else ""))
+            lines.append(f"    {item}: " + "; ".join(said))
+    total = len(next(iter(outcome.rows.values())))
+    lines.append(f"{total - len(differences)} of {total} submissions scored the same on every item under {commands}")
+    return "\n".join(lines)
 
 
 def confusion_table(rows: list[Row]) -> str:

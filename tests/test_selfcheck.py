@@ -1,23 +1,66 @@
-"""`autograder selfcheck`: the CI subset of the corpus graded through nbgrader, and the command line."""
+"""`autograder selfcheck`: the CI subset of the corpus graded through nbgrader, the answers whose kernel matters
+graded through both grading commands, and the command line."""
 import subprocess
 import sys
 
 import pytest
 
 from autograder.cli import main
-from autograder.selfcheck import CI_SUBSET, expectations, run_selfcheck
+from autograder.course import StudentResult
+from autograder.selfcheck import CI_SUBSET, Expectation, Row, Selfcheck, comparison, expectations, run_selfcheck
 
 
 @pytest.mark.slow
 def test_ci_subset_is_graded_as_expected(tmp_path):
     printed = []
-    rows = run_selfcheck(directory=tmp_path / "selfcheck", names=CI_SUBSET, echo=printed.append)
+    outcome = run_selfcheck(directory=tmp_path / "selfcheck", names=CI_SUBSET, echo=printed.append)
+    assert list(outcome.rows) == ["nbgrader"] and outcome.differences == {}
+    rows = outcome.rows["nbgrader"]
     assert [row.expectation.name for row in rows] == list(CI_SUBSET)
     assert all(row.ok for row in rows), "\n".join(printed)
     assert f"{len(CI_SUBSET)} of {len(CI_SUBSET)} submissions graded as expected" in printed[-1]
     summary = printed[-2].splitlines()
     assert any("attack-replayed_observation" in line and "TAMPERING" in line and "test_train_regression" in line
                for line in summary), summary
+
+
+# Correct answers whose grading depends on the kernel's environment: AutoGraph writes the code it converts a
+# tf.function to in the temporary directory; tf.print writes to stderr.
+KERNEL_MATTERS = ("reference", "idiom:tf_function_steps", "idiom:tf_print_progress")
+
+
+@pytest.mark.slow
+def test_correct_answers_score_full_marks_and_alike_through_both_commands(tmp_path):
+    """A kernel forked by `autograder grade` grades as a freshly started one under `nbgrader autograde` does."""
+    printed = []
+    outcome = run_selfcheck(directory=tmp_path / "selfcheck", names=KERNEL_MATTERS, via="both", echo=printed.append)
+    print("\n".join(printed))  # shown by pytest when the test fails (or with -rP)
+    assert list(outcome.rows) == ["nbgrader", "grade"]
+    assert all([row.expectation.name for row in rows] == list(KERNEL_MATTERS) for rows in outcome.rows.values())
+    assert outcome.differences == {}, "\n".join(printed)
+    assert printed[-1].splitlines()[-1] == (f"{len(KERNEL_MATTERS)} of {len(KERNEL_MATTERS)} submissions scored the "
+                                            "same on every item under nbgrader autograde and autograder grade")
+    lost = {(command, row.expectation.name): {item: row.result.messages.get(item) for item in sorted(row.result.lost)}
+            for command, rows in outcome.rows.items() for row in rows if row.result.lost}
+    assert lost == {}, "\n".join(printed)
+    assert all(row.result.items and row.result.auto_score == row.result.auto_max
+               for rows in outcome.rows.values() for row in rows)
+    assert outcome.ok
+
+
+def test_comparison_names_every_item_scored_differently():
+    def row(name, b, message=""):
+        return Row(Expectation(name, None, frozenset()),
+                   StudentResult(name, {"test_a": (2.0, 2.0), "test_b": (b, 1.0)},
+                                 messages={"test_b": message} if message else {}))
+    outcome = Selfcheck({"nbgrader": [row("x", 1.0), row("y", 1.0)],
+                         "grade": [row("x", 1.0), row("y", 0.0, "AssertionError: wrong\nmore")]}, {}, {})
+    assert outcome.differences == {"y": {"test_b": {"nbgrader": 1.0, "grade": 0.0}}} and not outcome.ok
+    assert comparison(outcome).splitlines() == [
+        "Scores that differ between nbgrader autograde and autograder grade, item by item:",
+        "  y",
+        "    test_b: 1 of 1 under nbgrader autograde; 0 of 1 under autograder grade (AssertionError: wrong)",
+        "1 of 2 submissions scored the same on every item under nbgrader autograde and autograder grade"]
 
 
 def test_corpus_is_large_and_names_are_unique(tmp_path):
