@@ -365,6 +365,21 @@ IDIOMS: dict[str, dict[str, str]] = {
                                  "    tf.print('trained:', len(history), 'steps, A =', A)\n"
                                  "    return history"),
     },
+    "inline_loss_and_step": {  # the notebook does not say a step must call the loss, or a loop the step
+        "regression_train_step": _step("regression", (
+            "    with tf.GradientTape() as tape:\n"
+            "        loss = tf.reduce_mean((x * A - y) ** 2)\n"
+            "    optimizer.apply_gradients([(tape.gradient(loss, A), A)])\n"
+            "    return loss")),
+        "train_classification": ("def train_classification(x_vals, y_vals, A, optimizer, indices):\n"
+                                 "    history = []\n"
+                                 "    for i in indices:\n"
+                                 "        with tf.GradientTape() as tape:\n"
+                                 "            loss = classification_loss(classification_model(x_vals[i:i+1], A), y_vals[i:i+1])\n"
+                                 "        optimizer.apply_gradients([(tape.gradient(loss, A), A)])\n"
+                                 "        history.append(float(A.numpy()[0]))\n"
+                                 "    return history"),
+    },
     "hand_written_cross_entropy": {  # stable; its kinks at a logit of 0 are where no check may sit
         "classification_loss": ("def classification_loss(logits, labels):\n"
                                 "    return tf.reduce_mean(tf.maximum(logits, 0) - logits * labels\n"
