@@ -123,7 +123,8 @@ def judge_loss(problem: Problem, observation: dict, seed: int) -> None:
     if any(wrong):
         batch, _, got, expected, _, _ = cases[wrong.index(True)]
         mistake = diagnosis.loss_mistake(problem.name, [c[1] for c in cases], [c[0].y for c in cases],
-                                         [float(c[2]) for c in cases], [len(c[0].x) for c in cases], wrong)
+                                         [float(c[2]) for c in cases], [c[3] for c in cases],
+                                         [len(c[0].x) for c in cases], wrong)
         raise _fail(name, f"{_where(problem, batch)} expected {expected:.7g}, got {float(got):.7g}.", mistake)
     for batch, _, _, _, got_gradient, expected_gradient in cases:
         if got_gradient is None:
@@ -277,14 +278,13 @@ def judge_train_loop(problem: Problem, observation: dict, seed: int) -> None:
         return bool(np.allclose(values, trajectory, rtol=TRAJECTORY_RTOL, atol=TRAJECTORY_ATOL))
 
     # A loop that steps by itself follows the reference; run it only for a loop that did not use the stand-in.
-    for trajectory in (expected, lambda: tf2.run(problem, run.x, run.y, run.initial_A, run.indices, lr)):
-        trajectory = trajectory() if callable(trajectory) else trajectory
-        if close(got, trajectory):
-            if close([final_A], trajectory[-1:]):
-                return
-            raise _fail(name, f"{where}, the returned history is right, but A itself ends at {final_A:.7g} "
-                        f"instead of {trajectory[-1]:.7g}.", "the loop trained a copy of A, or another variable: "
-                        "train the variable A it is handed")
+    followed = expected if close(got, expected) else tf2.run(problem, run.x, run.y, run.initial_A, run.indices, lr)
+    if close(got, followed):
+        if close([final_A], followed[-1:]):
+            return
+        raise _fail(name, f"{where}, the returned history is right, but A itself ends at {final_A:.7g} "
+                    f"instead of {followed[-1]:.7g}.", "the loop trained a copy of A, or another variable: "
+                    "train the variable A it is handed")
     alternatives = {
         "the indices are ignored: step t used sample t instead of sample indices[t]":
             stand_in_run(run, np.arange(len(run.indices)) % len(run.x), lr)[0],
