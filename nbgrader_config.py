@@ -60,7 +60,7 @@ c.ExecuteContained.max_output_bytes = 2**20
 # assignment's helper files, no network, the course directory out of sight, memory and process limits.
 c.Execute.kernel_manager_class = SandboxedKernelManager
 c.SandboxedKernelManager.assignment_files = [
-    "backprop_problem.py", "backprop_plots.py", "backprop_checks.py", "backprop_explorer.py",
+    "backprop_problem.py", "backprop_plots.py", "backprop_checks.py", "backprop_explorer.py", "backprop_stand_ins.py",
 ]
 c.SandboxedKernelManager.course_root = course_root
 c.SandboxedKernelManager.visible_course_paths = [".venv"]  # and SandboxedKernelManager.kernel_modules

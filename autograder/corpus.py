@@ -348,6 +348,29 @@ IDIOMS: dict[str, dict[str, str]] = {
         "predict": ("def predict(x_vals, A):\n"
                     "    return np.where(tf.nn.sigmoid(x_vals + A).numpy() >= 0.5, 1, 0)"),
     },
+    "compiled_gradient_helper": {  # traced once per input shape: a check's stand-in must not stay in the trace
+        "regression_train_step": ("@tf.function\n"
+                                  "def regression_gradient(A, x, y):\n"
+                                  "    with tf.GradientTape() as tape:\n"
+                                  "        loss = regression_loss(regression_model(x, A), y)\n"
+                                  "    return loss, tape.gradient(loss, A)\n\n"
+                                  + _step("regression", (
+                                      "    loss, gradient = regression_gradient(A, x, y)\n"
+                                      "    optimizer.apply_gradients([(gradient, A)])\n"
+                                      "    return loss"))),
+        "classification_train_step": ("compiled_gradient = None  # built on the first step\n\n"
+                                      + _step("classification", (
+                                          "    global compiled_gradient\n"
+                                          "    if compiled_gradient is None:\n"
+                                          "        @tf.function\n"
+                                          "        def compiled_gradient(A, x, y):\n"
+                                          "            with tf.GradientTape() as tape:\n"
+                                          "                loss = classification_loss(classification_model(x, A), y)\n"
+                                          "            return loss, tape.gradient(loss, A)\n"
+                                          "    loss, gradient = compiled_gradient(A, x, y)\n"
+                                          "    optimizer.apply_gradients([(gradient, A)])\n"
+                                          "    return loss"))),
+    },
     "tf_print_progress": {  # tf.print writes to stderr: shown in the feedback, never scored
         "train_regression": ("def train_regression(x_vals, y_vals, A, optimizer, indices):\n"
                              "    history = []\n"

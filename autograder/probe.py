@@ -9,18 +9,18 @@ with the reference on the same inputs, and re-runs the student's functions in a 
 its own: a report that disagrees with the re-check is tampering.
 
 It holds no answer of the exercises. Where a function is checked alone, what it calls is swapped for a
-*probe* function that is deliberately not the exercise's: a step calls `probe_loss`, a loop calls
-`probe_step`. The grader knows both, and so what a correct step or loop does with them.
+*probe* function that is deliberately not the exercise's (`backprop_ref.stand_ins.alone`, as in the visible
+tests): a step calls `probe_loss`, a loop calls `probe_step`. The grader knows both, and so what a correct step or loop does with them.
 """
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 from typing import Any, Callable
 
 import numpy as np
 
 from backprop_ref.problem import PROBLEMS, Problem
+from backprop_ref.stand_ins import alone
 
 from . import grading_inputs
 from .grading_inputs import DEFAULT_SEED
@@ -103,29 +103,6 @@ def _call(function: Callable, *args) -> tuple[Any, dict | None]:
         return None, {"raised": f"{type(error).__name__}: {error}"[:1000]}
 
 
-def _namespace(function: Callable) -> dict:
-    """The globals a function looks its helpers up in (through a tf.function's wrapper too)."""
-    function = getattr(function, "python_function", function)
-    return getattr(function, "__globals__", None) or {}
-
-
-@contextmanager
-def _calls_replaced(function: Callable, replacements: dict[str, Callable]):
-    """While probing `function`, the names it calls resolve to the probe's functions, defined or not in the
-    student's namespace (a loss never written must not fail the step that calls it)."""
-    namespace = _namespace(function)
-    originals = {name: namespace[name] for name in replacements if name in namespace}
-    namespace.update(replacements)
-    try:
-        yield
-    finally:
-        for name in replacements:
-            if name in originals:
-                namespace[name] = originals[name]
-            else:
-                namespace.pop(name, None)
-
-
 def _publish(check: str, problem: str, seed: int, **numbers) -> dict:
     """One observation, shown to nbgrader as a display output of the test cell."""
     observation = {"check": check, "problem": problem, "seed": seed, **numbers}
@@ -195,8 +172,8 @@ def observe_train_step(problem_name: str, train_step, seed: int | None = None) -
     for case in grading_inputs.step_cases(problem, seed):
         A = tf.Variable([case.batch.A], dtype=tf.float32)
         swapped = {f"{problem.name}_loss": scaled_probe_loss(case.loss_scale), f"{problem.name}_model": problem.model}
-        with _calls_replaced(train_step, swapped):
-            returned, error = _call(train_step, A, case.batch.x, case.batch.y, gradient_descent(case.learning_rate))
+        returned, error = _call(alone(train_step, **swapped), A, case.batch.x, case.batch.y,
+                                gradient_descent(case.learning_rate))
         if error:
             return _publish("train_step", problem.name, seed, error=error)
         cases.append({"A": float(A.numpy().reshape(-1)[0]), "returned": array_report(returned)})
@@ -210,8 +187,8 @@ def observe_train_loop(problem_name: str, train, seed: int | None = None) -> dic
     run = grading_inputs.trajectory_run(problem, seed)
     A = tf.Variable([run.initial_A], dtype=tf.float32)
     optimizer = gradient_descent(grading_inputs.OTHER_LEARNING_RATE)
-    with _calls_replaced(train, {f"{problem.name}_train_step": probe_step}):
-        returned, error = _call(train, run.x, run.y, A, optimizer, run.indices)
+    alone_train = alone(train, **{f"{problem.name}_train_step": probe_step})
+    returned, error = _call(alone_train, run.x, run.y, A, optimizer, run.indices)
     if error:
         return _publish("train_loop", problem.name, seed, error=error)
     return _publish("train_loop", problem.name, seed, history=array_report(returned),

@@ -88,6 +88,50 @@ def test_a_step_whose_loss_is_not_defined_is_still_checked_alone():
     assert "regression_loss" not in namespace
 
 
+COMPILED_HELPER = """import numpy as np, tensorflow as tf
+def regression_loss(y_pred, y_true):
+    return tf.reduce_mean(tf.square(y_pred - y_true))
+@tf.function
+def gradient(A, x, y):
+    with tf.GradientTape() as tape:
+        loss = regression_loss(x * A, y)
+    return loss, tape.gradient(loss, A)
+def regression_train_step(A, x, y, optimizer):
+    loss, g = gradient(A, x, y)
+    optimizer.apply_gradients([(g, A)])
+    return loss
+"""
+
+
+@pytest.mark.parametrize("traced_first", ["by the student", "by the check"])
+def test_a_check_with_a_stand_in_leaves_the_students_compiled_functions_as_they_were(traced_first):
+    """A tf.function traced during a check must not keep the stand-in (the student's own run would train on
+    it), and one traced before must not hide the stand-in from the check."""
+    import tensorflow as tf
+    from backprop_ref.stand_ins import alone
+
+    namespace = {}
+    exec(COMPILED_HELPER, namespace)
+    own = dict(namespace)
+    x, y = np.float32([2.0]), np.float32([10.0])
+
+    def step(function, start=0.5):
+        A = tf.Variable([start])
+        loss = function(A, x, y, tf.keras.optimizers.SGD(learning_rate=0.1))
+        return float(loss), float(A.numpy()[0])
+
+    real = (81.0, 0.5 + 0.1 * 2 * 2.0 * (10.0 - 1.0))  # (2 * 0.5 - 10)^2; A - lr * 2x(Ax - y)
+    stand_in = (-7.0, 0.5 - 0.1 * 6.0)  # mean(3 * output - target), gradient 3x
+    with_stand_in = alone(namespace["regression_train_step"],
+                          regression_loss=lambda y_pred, y_true: tf.reduce_mean(3.0 * y_pred - y_true))
+    if traced_first == "by the student":
+        assert np.allclose(step(namespace["regression_train_step"]), real)
+    assert np.allclose(step(with_stand_in), stand_in)
+    assert np.allclose(step(namespace["regression_train_step"]), real)
+    assert np.allclose(step(with_stand_in), stand_in)
+    assert namespace == own
+
+
 @pytest.mark.parametrize("name", ["log_of_sigmoid", "step_ignores_optimizer", "clipnorm", "strict_threshold"])
 def test_a_mistakes_verdict_is_the_same_on_every_grading_seed(name):
     """Seed independence: on several grading seeds the mistake loses exactly its items (bench/mistake_sweep.py

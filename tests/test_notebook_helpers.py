@@ -168,7 +168,8 @@ def test_a_broken_loop_is_named_in_the_status_and_nothing_raises():
 
 def test_the_release_ships_the_helpers_and_no_solution():
     shipped = {path.name: path.read_text() for path in RELEASE.glob("*.py")}
-    assert {"backprop_checks.py", "backprop_explorer.py", "backprop_plots.py", "backprop_problem.py"} <= set(shipped)
+    assert {"backprop_checks.py", "backprop_explorer.py", "backprop_plots.py", "backprop_problem.py",
+            "backprop_stand_ins.py"} <= set(shipped)
     for grade_id, answer in reference_answers().items():
         for line in answer.split("\n"):
             line = line.strip()

@@ -313,22 +313,6 @@ CHECKS = {
 }
 
 
-@contextlib.contextmanager
-def stand_in(namespace: dict, **functions):
-    """While a test checks one function alone, the functions it calls are these stand-ins (yours again after),
-    so a mistake in one function never fails another's test."""
-    yours = {name: namespace[name] for name in functions if name in namespace}
-    namespace.update(functions)
-    try:
-        yield
-    finally:
-        for name in functions:
-            if name in yours:
-                namespace[name] = yours[name]
-            else:
-                namespace.pop(name, None)
-
-
 def check(name: str, namespace: dict) -> Finding:
     """Run the visible checks of the function `name` found in `namespace`; never raises."""
     kind, example = CHECKS[name]
