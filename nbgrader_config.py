@@ -1,15 +1,10 @@
 """nbgrader settings of the backprop course: every setting grading depends on is here."""
 import os
 
-from autograder.execute import ExecuteContained, UnscoredStderr
-from autograder.exporter import ReportMissingNotebooks, SubmissionExporter
-from autograder.feedback import HideHiddenTests
-from autograder.sandbox import SandboxedKernelManager
-from autograder.sanitize import DeduplicateIdsKeepingBatch, RecognizeNotebook, RestoreMissingCells
-from autograder.verdicts import JudgeObservations
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, GetGrades, IgnorePattern,
-                                    LimitOutput, OverwriteKernelspec, SaveAutoGrades)
+# Only what reading this file needs is imported here: every nbgrader command in the course directory reads it
+# (`nbgrader db student list`, the formgrader), and the grader's steps below load TensorFlow. They are named as
+# import strings, which nbconvert and traitlets import only where a notebook is graded.
+from autograder.exporter import ReportMissingNotebooks
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 course_root = os.path.dirname(os.path.abspath(__file__))
@@ -32,16 +27,18 @@ c.Execute.skip_cells_with_tag = "backprop-grader-never-skips-3f9c2e71"
 # it stood (nbgrader's own fails when a given cell came before it); a dead kernel or a spent time budget
 # keeps the points earned before it (the rest score 0); and the hidden checks' verdicts are computed here,
 # out of the student's kernel, which only reports numbers.
+NBGRADER, OURS = "nbgrader.preprocessors.", "autograder."
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, DeduplicateIdsKeepingBatch, OverwriteKernelspec, RecognizeNotebook, RestoreMissingCells,
-    CheckCellMetadata,
+    NBGRADER + "ClearOutput", OURS + "sanitize.DeduplicateIdsKeepingBatch", NBGRADER + "OverwriteKernelspec",
+    OURS + "sanitize.RecognizeNotebook", OURS + "sanitize.RestoreMissingCells", NBGRADER + "CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [
-    ExecuteContained, JudgeObservations, IgnorePattern, UnscoredStderr, ClearMetadataPreprocessor, LimitOutput,
-    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+    OURS + "execute.ExecuteContained", OURS + "verdicts.JudgeObservations", NBGRADER + "IgnorePattern",
+    OURS + "execute.UnscoredStderr", "nbconvert.preprocessors.ClearMetadataPreprocessor", NBGRADER + "LimitOutput",
+    NBGRADER + "SaveAutoGrades", NBGRADER + "AssignLatePenalties", NBGRADER + "CheckCellMetadata",
 ]
 # A file that is not a readable notebook (or is over 50 MiB) fails alone, with the student, file and reason.
-c.Autograde.exporter_class = SubmissionExporter
+c.Autograde.exporter_class = OURS + "exporter.SubmissionExporter"
 # A notebook submitted under another name (Backprop.ipynb) is named in the log, with the name it had.
 c.Autograde.pre_convert_hook = ReportMissingNotebooks(course_root)
 # A deleted or retyped test cell is put back from the gradebook and graded.
@@ -58,7 +55,7 @@ c.ExecuteContained.max_output_bytes = 2**20
 
 # Every kernel runs contained (autograder/sandbox.py): another user, a private directory holding only the
 # assignment's helper files, no network, the course directory out of sight, memory and process limits.
-c.Execute.kernel_manager_class = SandboxedKernelManager
+c.Execute.kernel_manager_class = OURS + "sandbox.SandboxedKernelManager"
 c.SandboxedKernelManager.assignment_files = [
     "backprop_problem.py", "backprop_plots.py", "backprop_checks.py", "backprop_explorer.py", "backprop_stand_ins.py",
 ]
@@ -79,7 +76,9 @@ c.IgnorePattern.pattern = (
 )
 
 # Feedback shows the verdict of each hidden test, never its code.
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [
+    NBGRADER + "GetGrades", OURS + "feedback.HideHiddenTests", "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
 
 # The notebook's widgets (check my work, the training explorer) do nothing headless; their state, which would
 # embed the explorer's first frame, is not kept in autograded notebooks or feedback.

@@ -267,15 +267,19 @@ def judge_train_loop(problem: Problem, observation: dict, seed: int) -> None:
     run, lr = grading_inputs.trajectory_run(problem, seed), grading_inputs.OTHER_LEARNING_RATE
     got, final_A = reported_history(observation["history"], name), float(observation["final_A"])
     where = f"with {len(run.indices)} indices from A = {run.initial_A:.7g}, handed SGD(learning_rate={lr:g})"
-    if len(got) != len(run.indices):
-        mistake = {len(run.x): "one step per sample of x_vals instead of one per index",
-                   problem.steps: f"a fixed number of steps ({problem.steps}) instead of one per index",
-                   len(run.indices) - 1: "one index skipped (the first or the last)"}.get(len(got))
-        raise _fail(name, f"{where} returned {len(got)} values, expected {len(run.indices)} (one per step).", mistake)
     expected, stand_in_returns = stand_in_run(run, run.indices, lr)
 
     def close(values, trajectory) -> bool:
         return bool(np.allclose(values, trajectory, rtol=TRAJECTORY_RTOL, atol=TRAJECTORY_ATOL))
+
+    if len(got) != len(run.indices):
+        mistake = {len(run.x): "one step per sample of x_vals instead of one per index",
+                   problem.steps: f"a fixed number of steps ({problem.steps}) instead of one per index",
+                   len(run.indices) - 1: "one index skipped (the first or the last)"}.get(len(got))
+        if mistake is None and 0 < len(got) < len(run.indices) and close(got, expected[:len(got)]):
+            mistake = (f"its {len(got)} steps were right, then it stopped before the indices ran out (when A "
+                       f"moved little, say): take one step per index, every time")
+        raise _fail(name, f"{where} returned {len(got)} values, expected {len(run.indices)} (one per step).", mistake)
 
     # A loop that steps by itself follows the reference; run it only for a loop that did not use the stand-in.
     followed = expected if close(got, expected) else tf2.run(problem, run.x, run.y, run.initial_A, run.indices, lr)
@@ -362,9 +366,11 @@ def _judge_run(problem: Problem, run: grading_inputs.Run, reference: np.ndarray,
     name = f"train_{problem.name}"
     history, final_A = reported_history(observation[f"{key}history"], name), float(observation[f"{key}final_A"])
     where = f"{what}: the reference ends at A = {reference[-1]:.4f}"
-    if len(history) != len(run.indices) or not np.isclose(history[-1], final_A, atol=1e-6, equal_nan=True):
-        raise _fail(name, f"{where}; the returned history ({len(history)} values, last "
-                    f"{history[-1] if len(history) else None}) does not end at A's value {final_A:.4f}.")
+    if len(history) != len(run.indices):
+        raise _fail(name, f"{where}; the returned history holds {len(history)} values for {len(run.indices)} steps "
+                    f"(one per index).")
+    if not np.isclose(history[-1], final_A, atol=1e-6, equal_nan=True):
+        raise _fail(name, f"{where}; the returned history ends at {history[-1]:.7g}, but A ends at {final_A:.7g}.")
     near_ideal = bool(key) or abs(final_A - problem.ideal) <= NEAR_IDEAL[problem.name]
     if abs(final_A - reference[-1]) <= FINAL_ATOL and near_ideal:
         return final_A

@@ -31,6 +31,7 @@ from nbgrader.converters import Autograde, NbGraderException
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import AssignLatePenalties, SaveAutoGrades
 from nbgrader.utils import rmtree
+from traitlets.utils.importstring import import_item
 
 from . import worker
 from .sandbox import SandboxedKernelManager
@@ -62,7 +63,9 @@ class Outcome:
 
 
 def split_preprocessors(preprocessors: list) -> tuple[list, list]:
-    """nbgrader's autograde preprocessors: (those a worker runs, those run where the gradebook is)."""
+    """nbgrader's autograde preprocessors, classes or import strings (as nbgrader_config.py names them): (those a
+    worker runs, those run where the gradebook is), as classes."""
+    preprocessors = [import_item(pp) if isinstance(pp, str) else pp for pp in preprocessors]
     cut = next((i for i, pp in enumerate(preprocessors) if isinstance(pp, type) and issubclass(pp, GRADEBOOK_WRITERS)),
                len(preprocessors))
     return list(preprocessors[:cut]), list(preprocessors[cut:])

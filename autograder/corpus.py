@@ -309,6 +309,21 @@ MISTAKES += [
         {"test_train_classification": "optimizer it was handed was not used"},
     ),
     Mistake(
+        "stops_when_loss_is_small", "regression loop: stops early once a step's loss is small (the course's "
+        "own run never gets there, so only the loop's item is lost)",
+        {"train_regression": (
+            "def train_regression(x_vals, y_vals, A, optimizer, indices):\n"
+            "    history = []\n"
+            "    for i in indices:\n"
+            "        loss = regression_train_step(A, x_vals[i:i+1], y_vals[i:i+1], optimizer)\n"
+            "        history.append(float(A.numpy()[0]))\n"
+            "        if float(loss) < 1e-6:  # converged\n"
+            "            break\n"
+            "    return history")},
+        frozenset({"test_train_regression"}),
+        {"test_train_regression": "then it stopped before the indices ran out"},
+    ),
+    Mistake(
         "strict_threshold", "predict: > 0.5 instead of >= 0.5 (differs only exactly on the boundary)",
         {"predict": "def predict(x_vals, A):\n    return (tf.sigmoid(x_vals + A).numpy() > 0.5).astype(int)"},
         frozenset({"test_predict"}),

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
@@ -120,17 +121,27 @@ class Course:
         self.instructor("generate_assignment", ASSIGNMENT, "--force")
         self.instructor("release_assignment", ASSIGNMENT, "--force")
 
-    def submit(self, student_id: str, notebook: NotebookNode) -> None:
+    def submit(self, student_id: str, notebook: NotebookNode, via_exchange: bool = True) -> None:
         """As the student: fetch the assignment, save the answered notebook over the released one, submit."""
-        self.submit_file(student_id, NOTEBOOK, nbformat.writes(notebook).encode())
+        self.submit_file(student_id, NOTEBOOK, nbformat.writes(notebook).encode(), via_exchange)
 
-    def submit_file(self, student_id: str, name: str, content: bytes) -> None:
-        """As the student: fetch the assignment, put `content` in the file `name` instead of the notebook, submit."""
-        self.student(student_id, "fetch_assignment", ASSIGNMENT)
-        folder = self.homes / student_id / ASSIGNMENT
+    def submit_file(self, student_id: str, name: str, content: bytes, via_exchange: bool = True) -> None:
+        """As the student: fetch the assignment, put `content` in the file `name` instead of the notebook, submit.
+
+        Without `via_exchange`, the submission is put where `collect` would put it (the released files, this
+        one in place of the notebook, and submit's timestamp), for tests of grading rather than of the exchange.
+        """
+        if via_exchange:
+            self.student(student_id, "fetch_assignment", ASSIGNMENT)
+            folder = self.homes / student_id / ASSIGNMENT
+        else:
+            folder = self.root / "submitted" / student_id / ASSIGNMENT
+            shutil.copytree(self.root / "release" / ASSIGNMENT, folder)
+            (folder / "timestamp.txt").write_text(datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
         (folder / NOTEBOOK).unlink()
         (folder / name).write_bytes(content)
-        self.student(student_id, "submit", ASSIGNMENT)
+        if via_exchange:
+            self.student(student_id, "submit", ASSIGNMENT)
 
     def grade(self, parallel: bool = False, force: bool = False) -> list[str]:
         """Collect, autograde (with `autograder grade` if `parallel`, else plain `nbgrader autograde`),

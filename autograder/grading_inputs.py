@@ -16,6 +16,7 @@ FRESH_POINTS = 10_000
 # A learning rate that is neither example's: the step and loop are handed an optimizer at this rate too, so
 # one that ignores the optimizer it is given (and trains at the course's rate) shows.
 OTHER_LEARNING_RATE = 0.037
+SETTLING_STEPS = 30  # one sample repeated in the loop's run (trajectory_run)
 # Gradients an optimizer is tried on: magnitudes from 1e-3 to 1e3, both signs, so clipping (small ones pass,
 # large ones are cut), weight decay (it shows next to small ones) and any state or schedule show.
 OPTIMIZER_GRADIENT_DECADES = (-3.0, 3.0)
@@ -131,7 +132,12 @@ def trajectory_run(problem: Problem, seed: int = DEFAULT_SEED) -> Run:
     rng = rng_for(seed, "trajectory", problem.name)
     x, y = problem.make_data(rng)
     y = _targets(problem, rng, x, y)
-    return Run(x, y, problem.initial_A(rng), problem.indices(rng, len(x), problem.steps + 50))
+    initial_A, indices = problem.initial_A(rng), problem.indices(rng, len(x), problem.steps + 50)
+    # One sample again and again, somewhere in the run: a correct loop's steps then move A less and less, down
+    # to nothing, and a loop that stops once A settles (or the loss is small) shows.
+    settle = int(rng.integers(1, len(indices)))
+    indices = np.insert(indices, settle, np.full(SETTLING_STEPS, indices[settle - 1]))
+    return Run(x, y, initial_A, indices)
 
 
 def convergence_run(problem: Problem, seed: int = DEFAULT_SEED) -> Run:

@@ -155,7 +155,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     course_root = Unicode("", help="the course directory, covered in the kernel's namespace").tag(config=True)
     visible_course_paths = List(Unicode(), help="paths in the course directory the kernel still sees, "
                                 "read-only").tag(config=True)
-    kernel_modules = List(Unicode(), ["autograder.probe", "autograder.grading_inputs", "backprop_ref.problem"],
+    kernel_modules = List(Unicode(), ["autograder.probe", "autograder.grading_inputs", "backprop_ref.problem",
+                                      "backprop_ref.stand_ins"],
                           help="modules the hidden checks import in the kernel; nothing else of their packages "
                           "(the reference solution, the verdicts) is visible there").tag(config=True)
     grading_env = Dict(Unicode(), help="environment variables the grader sets for the kernel").tag(config=True)

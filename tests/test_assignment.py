@@ -78,6 +78,27 @@ def test_grading_config_protects_the_test_cells():
     assert "c.IgnorePattern.enabled = True" in config
 
 
+READ_CONFIG = """import json, sys
+from traitlets.config.loader import PyFileConfigLoader
+from traitlets.utils.importstring import import_item
+config = PyFileConfigLoader("nbgrader_config.py", path=sys.argv[1]).load_config()
+heavy = sorted(m for m in ("tensorflow", "matplotlib", "autograder.verdicts", "autograder.sandbox") if m in sys.modules)
+named = [*config.Autograde.sanitize_preprocessors, *config.Autograde.autograde_preprocessors,
+         *config.GenerateFeedback.preprocessors, config.Autograde.exporter_class, config.Execute.kernel_manager_class]
+print(json.dumps({"heavy": heavy, "not_classes": [n for n in named if not isinstance(import_item(n), type)]}))
+"""
+
+
+def test_reading_the_config_imports_nothing_heavy_and_every_named_step_exists():
+    """Every nbgrader command in the course directory reads nbgrader_config.py: TensorFlow loads only where a
+    notebook is graded (bench/config_cost.py measures what this saves)."""
+    import json
+
+    done = subprocess.run([sys.executable, "-c", READ_CONFIG, str(ROOT)], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"heavy": [], "not_classes": []}
+
+
 @pytest.mark.slow
 def test_blank_release_fails_every_test(tmp_path):
     done = nbgrader("validate", "--invert", str(RELEASE / "backprop.ipynb"), cwd=tmp_path)

@@ -48,12 +48,12 @@ NO_NOTEBOOK = ("notes.txt", lambda: b"I could not finish", "not submitted; the s
 def graded(tmp_path_factory):
     course = Course.create(tmp_path_factory.mktemp("badfiles"))
     course.release()
-    course.submit("reference", demo_class(())["reference"])
+    course.submit("reference", demo_class(())["reference"], via_exchange=False)
     for student, (name, content, _) in {**BAD_FILES, "no_notebook": NO_NOTEBOOK}.items():
-        course.submit_file(student, name, content())
+        course.submit_file(student, name, content(), via_exchange=False)
     wrong_kernel = demo_class(())["reference"]
     wrong_kernel.metadata.kernelspec = {"name": "julia-1.9", "display_name": "Julia", "language": "julia"}
-    course.submit("wrong_kernel", wrong_kernel)
+    course.submit("wrong_kernel", wrong_kernel, via_exchange=False)
     course.collect()
     before = {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in (course.root / "submitted").rglob("*")
               if path.is_file()}

@@ -34,10 +34,10 @@ def graded(tmp_path_factory):
     course = Course.create(tmp_path_factory.mktemp("containment"))
     course.release()
     (course.root / "CANARY.txt").write_text("must survive")
-    course.submit("reference", demo_class(())["reference"])
+    course.submit("reference", demo_class(())["reference"], via_exchange=False)
     release, reference = release_notebook(), reference_answers()
     for attack in GRADED_ATTACKS:
-        course.submit(attack.name, attack.notebook(release, reference, course.root))
+        course.submit(attack.name, attack.notebook(release, reference, course.root), via_exchange=False)
     course.collect()
     protected = {name: digest(course.root / name) for name in ("source", "release", "submitted")}
     _, problems = course.autograde(f"--Execute.timeout={CELL_TIMEOUT}")
