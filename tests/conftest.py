@@ -13,6 +13,7 @@ def reference_outcomes():
     return run_in_process(reference_answers())
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
 def pytest_collection_modifyitems(items):
     """With pytest-xdist's `--dist loadgroup` (make test): the tests that share a module-scoped fixture (a graded
     class, a browser session) run on one worker, which builds it once; every other test goes wherever a worker
