@@ -22,7 +22,7 @@ demo: $(INSTALLED)
 XDIST := -n auto --dist loadgroup
 
 test: $(INSTALLED)
-	$(RUN) $(PYTHON) -m pytest $(XDIST) --durations=25
+	$(RUN) $(PYTHON) -m pytest $(XDIST) -rfE --durations=25
 
 test-fast: $(INSTALLED)
 	$(RUN) $(PYTHON) -m pytest $(XDIST) -m "not slow" --durations=10
