@@ -18,6 +18,7 @@ def pytest_collection_modifyitems(items):
     """With pytest-xdist's `--dist loadgroup` (make test): the tests that share a module-scoped fixture (a graded
     class, a browser session) run on one worker, which builds it once; every other test goes wherever a worker
     is free. A parametrized fixture makes one group per parameter (the browser's two front ends)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # the long ones start first
     for item in items:
         shared = [name for name, definitions in item._fixtureinfo.name2fixturedefs.items()
                   if definitions[-1].scope == "module"]

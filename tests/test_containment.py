@@ -107,8 +107,8 @@ def test_a_sleeping_check_is_stopped_by_the_cell_timeout_and_named(graded):
 
 
 def test_no_process_of_the_sandbox_user_is_left(graded):
-    """No process of a kernel outlives it. Kernels of other gradings running now (their private directory
-    still exists) are not this batch's; zombies (exited, waiting for init to reap them) hold nothing."""
+    """No process of a kernel outlives it. Kernels and fork servers of other gradings running now (their private
+    directory still exists) are not this batch's; zombies (exited, waiting for init to reap them) hold nothing."""
     import pwd
     import re
 
@@ -125,7 +125,7 @@ def test_no_process_of_the_sandbox_user_is_left(graded):
             command = open(f"/proc/{pid}/cmdline").read().replace("\0", " ")
         except FileNotFoundError:  # it ended meanwhile
             continue
-        directory = re.search(r"(/\S+/backprop-kernel-[^/\s]+)/", command)
+        directory = re.search(r"(/\S+/backprop-(?:kernel|forks)-[^/\s]+)/", command)
         if directory is None or not os.path.isdir(directory.group(1)):
             left.append(f"{pid}: {command[:120]}")
     assert left == []

@@ -72,11 +72,14 @@ def baseline(tmp_path_factory):
     return course
 
 
-def copy_of(baseline: Course, directory, db_url: str = "") -> Course:
-    """A fresh course (gradebook included) holding the baseline's submissions, none graded."""
+def copy_of(baseline: Course, directory, db_url: str = "", students=None) -> Course:
+    """A fresh course (gradebook included) holding the baseline's submissions (of `students`, default all),
+    none graded."""
     course = Course.create(directory, db_url=db_url)
     course.instructor("generate_assignment", ASSIGNMENT, "--force")
-    shutil.copytree(baseline.root / "submitted", course.root / "submitted")
+    for folder in (baseline.root / "submitted").iterdir():
+        if students is None or folder.name in students:
+            shutil.copytree(folder, course.root / "submitted" / folder.name)
     return course
 
 
@@ -130,15 +133,23 @@ def test_resume_skips_what_is_graded_and_regrades_what_is_not(graded, baseline):
     assert_same_grades(course, baseline)
 
 
+def as_on_a_terminal() -> None:
+    """Ctrl-C's default action in the child, whatever its parent ignores (pytest-xdist's workers ignore SIGINT,
+    and an ignored signal stays ignored across exec)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_keeps_what_is_graded(baseline, tmp_path):
-    course = copy_of(baseline, tmp_path)
+    students = ("a_leaves_state", "l1_loss", "reference")  # one graded before Ctrl-C, one in flight, one waiting
+    course = copy_of(baseline, tmp_path, students=students)
     grading = subprocess.Popen([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--workers=1"],
                                cwd=course.root, env=_env(course.homes / "instructor"), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                               preexec_fn=as_on_a_terminal)
     lines = []
     for line in grading.stdout:
         lines.append(line)
-        if line.startswith("[1/5]"):
+        if line.startswith(f"[1/{len(students)}]"):
             os.killpg(grading.pid, signal.SIGINT)  # as Ctrl-C on a terminal: the command and its workers
             break
     output = "".join(lines) + grading.communicate(timeout=300)[0]
@@ -146,12 +157,12 @@ def test_ctrl_c_keeps_what_is_graded(baseline, tmp_path):
     assert "Interrupted" in output and "interrupted" in output, output
     done = {folder.parent.name for folder in (course.root / "autograded").glob(f"*/{ASSIGNMENT}")
             if (folder / NOTEBOOK).exists()}
-    assert 1 <= len(done) < 5, output
+    assert 1 <= len(done) < len(students), output
     assert_same_grades(course, baseline, students=done)
 
     output = course.autograder("grade", ASSIGNMENT, "--workers=1")
     assert f"skipped          {len(done)}" in output, output
-    assert_same_grades(course, baseline)
+    assert_same_grades(course, baseline, students=students)
 
 
 def kill_workers_running(address: str, worker_pids, kills: dict[str, int], grading: subprocess.Popen) -> None:
@@ -199,10 +210,11 @@ def test_dask_cluster_retries_a_dead_worker_once(baseline, tmp_path):
 def test_postgresql_gradebook(baseline, tmp_path):
     """The gradebook in a real PostgreSQL server (nbgrader's db_url): same grades, and nbgrader's export works."""
     (tmp_path / "postgres").mkdir()
+    students = ("l1_loss", "reference")
     with postgres_server(tmp_path / "postgres") as url:
-        course = copy_of(baseline, tmp_path / "course", db_url=url)
+        course = copy_of(baseline, tmp_path / "course", db_url=url, students=students)
         course.autograder("grade", ASSIGNMENT)
-        assert_same_grades(course, baseline)
+        assert_same_grades(course, baseline, students=students)
         course.instructor("export")
         exported = (course.root / "grades.csv").read_text()
-        assert all(student in exported for student in baseline.scores()), exported
+        assert all(student in exported for student in students), exported
