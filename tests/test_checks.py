@@ -21,6 +21,7 @@ def test_reference_passes_every_test(reference_outcomes):
     assert failed(reference_outcomes) == set(), {k: str(v) for k, v in reference_outcomes.items() if v}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.name)
 def test_mistake_loses_exactly_its_items_and_is_named(mistake):
     outcomes = run_in_process({**reference_answers(), **mistake.answers})
@@ -30,6 +31,7 @@ def test_mistake_loses_exactly_its_items_and_is_named(mistake):
         assert isinstance(outcomes[item], checks.GradingFailure)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("idiom", IDIOMS, ids=str)
 def test_correct_answer_in_another_idiom_keeps_every_point(idiom):
     outcomes = run_in_process({**reference_answers(), **IDIOMS[idiom]})
@@ -132,6 +134,7 @@ def test_a_check_with_a_stand_in_leaves_the_students_compiled_functions_as_they_
     assert namespace == own
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["log_of_sigmoid", "step_ignores_optimizer", "clipnorm", "strict_threshold"])
 def test_a_mistakes_verdict_is_the_same_on_every_grading_seed(name):
     """Seed independence: on several grading seeds the mistake loses exactly its items (bench/mistake_sweep.py
