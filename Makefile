@@ -1,7 +1,7 @@
 # Two entry points, each creating or reusing .venv at the repository root:
 #   make demo   grade a demo class end to end with the real nbgrader commands
 #   make test   run the test suite (what CI runs), on every core (pytest-xdist)
-#   make test-fast  the tests that need no nbgrader course, browser or server: the edit loop
+#   make test-fast  the tests marked neither slow nor whole-corpus (about 2.5 minutes): the edit loop
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed

@@ -166,9 +166,10 @@ def stop_groups(processes: list[subprocess.Popen]) -> None:
 
 
 def worker_pids(address: str) -> dict[str, int]:
-    """Each worker's address and process id (a restarted worker has a new one), asked of the workers."""
+    """Each live worker's address and process id (a restarted worker has a new one), asked of the workers; a
+    worker that has just died, and that the scheduler still lists, is left out."""
     with Client(address, timeout=START_TIMEOUT) as client:
-        return client.run(os.getpid)
+        return client.run(os.getpid, on_error="ignore")
 
 
 def wait_for_workers(address: str, n_workers: int, processes: list[subprocess.Popen]) -> None:
