@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
+from nbgrader.exchange.abc import Exchange
 
 from .exporter import missing_notebooks
 from .submissions import ASSIGNMENT, NOTEBOOK, course_root
@@ -137,7 +138,8 @@ class Course:
         else:
             folder = self.root / "submitted" / student_id / ASSIGNMENT
             shutil.copytree(self.root / "release" / ASSIGNMENT, folder)
-            (folder / "timestamp.txt").write_text(datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
+            submitted_at = datetime.now(timezone.utc).strftime(Exchange.timestamp_format.default_value)
+            (folder / "timestamp.txt").write_text(submitted_at)  # as submit writes it
         (folder / NOTEBOOK).unlink()
         (folder / name).write_bytes(content)
         if via_exchange:

@@ -10,7 +10,8 @@ its own: a report that disagrees with the re-check is tampering.
 
 It holds no answer of the exercises. Where a function is checked alone, what it calls is swapped for a
 *probe* function that is deliberately not the exercise's (`backprop_ref.stand_ins.alone`, as in the visible
-tests): a step calls `probe_loss`, a loop calls `probe_step`. The grader knows both, and so what a correct step or loop does with them.
+tests): a step calls `probe_loss`, a loop calls `probe_step`. The grader knows both, and so what a correct
+step or loop does with them.
 """
 from __future__ import annotations
 

@@ -49,8 +49,8 @@ def main() -> None:
         for _ in range(runs):
             for label, course in (("this course's config", ours), ("stock config", stock)):
                 samples[label].append(timed(course))
-    medians = {label: (statistics.median(s for s, _ in runs_), statistics.median(m for _, m in runs_))
-               for label, runs_ in samples.items()}
+    medians = {label: (statistics.median(s for s, _ in timings), statistics.median(m for _, m in timings))
+               for label, timings in samples.items()}
     (ours_s, ours_m), (stock_s, stock_m) = medians["this course's config"], medians["stock config"]
     lines = [f"nbgrader {' '.join(COMMAND)}, median of {runs} alternating runs each"]
     lines += [f"  {label:<22} {s:5.2f} s  {m:6.0f} MiB" for label, (s, m) in medians.items()]

@@ -90,21 +90,6 @@ def test_a_step_whose_loss_is_not_defined_is_still_checked_alone():
     assert "regression_loss" not in namespace
 
 
-COMPILED_HELPER = """import numpy as np, tensorflow as tf
-def regression_loss(y_pred, y_true):
-    return tf.reduce_mean(tf.square(y_pred - y_true))
-@tf.function
-def gradient(A, x, y):
-    with tf.GradientTape() as tape:
-        loss = regression_loss(x * A, y)
-    return loss, tape.gradient(loss, A)
-def regression_train_step(A, x, y, optimizer):
-    loss, g = gradient(A, x, y)
-    optimizer.apply_gradients([(g, A)])
-    return loss
-"""
-
-
 @pytest.mark.parametrize("traced_first", ["by the student", "by the check"])
 def test_a_check_with_a_stand_in_leaves_the_students_compiled_functions_as_they_were(traced_first):
     """A tf.function traced during a check must not keep the stand-in (the student's own run would train on
@@ -112,8 +97,7 @@ def test_a_check_with_a_stand_in_leaves_the_students_compiled_functions_as_they_
     import tensorflow as tf
     from backprop_ref.stand_ins import alone
 
-    namespace = {}
-    exec(COMPILED_HELPER, namespace)
+    namespace = namespace_of({**reference_answers(), **IDIOMS["compiled_gradient_helper"]})
     own = dict(namespace)
     x, y = np.float32([2.0]), np.float32([10.0])
 

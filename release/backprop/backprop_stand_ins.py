@@ -44,7 +44,8 @@ def alone(function: Callable, **stand_ins: Callable) -> Callable:
     computes the loss). What lies beyond (methods of a class, a function wrapped by a decorator of the
     student's) calls the notebook's own functions: such a function is then checked with them.
     """
-    plain = function.python_function if _is_compiled(function) else function
+    compiled = _is_compiled(function)
+    plain = function.python_function if compiled else function
     if not isinstance(plain, types.FunctionType):
         return function
     original = plain.__globals__
@@ -55,6 +56,4 @@ def alone(function: Callable, **stand_ins: Callable) -> Callable:
         elif isinstance(value, types.FunctionType) and value.__globals__ is original:
             namespace[name] = _copy(value, namespace)
     namespace.update(stand_ins)
-    if _is_compiled(function):
-        return _recompiled(function, namespace)
-    return _copy(plain, namespace)
+    return _recompiled(function, namespace) if compiled else _copy(plain, namespace)
