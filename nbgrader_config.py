@@ -58,6 +58,7 @@ c.ExecuteContained.max_output_bytes = 2**20
 c.Execute.kernel_manager_class = OURS + "sandbox.SandboxedKernelManager"
 c.SandboxedKernelManager.assignment_files = [
     "backprop_problem.py", "backprop_plots.py", "backprop_checks.py", "backprop_explorer.py", "backprop_stand_ins.py",
+    "backprop_mistakes.py",
 ]
 c.SandboxedKernelManager.course_root = course_root
 c.SandboxedKernelManager.visible_course_paths = [".venv"]  # and SandboxedKernelManager.kernel_modules

@@ -15,7 +15,7 @@ call the function it should (its own loss inline, say) is judged against the exe
 
 Tolerances: the student's float32 arithmetic may differ from the reference's in the last bits (another
 formula, eager or tf.function, another optimizer class), and both maps are contractions, so trajectories
-stay within ~1e-6 of each other. The mistakes named in `diagnosis` differ by factors, not by 1e-3.
+stay within ~1e-6 of each other. The mistakes named in `backprop_ref.mistakes` differ by factors, not by 1e-3.
 `bench/seed_sweep.py` measures the margins over 1,000 grading seeds.
 """
 from __future__ import annotations
@@ -26,7 +26,9 @@ from backprop_ref import tf2
 from backprop_ref.problem import CLASSIFICATION, PROBLEMS, Problem
 from backprop_ref.quiet_tf import tf
 
-from . import diagnosis, grading_inputs, probe
+from backprop_ref import mistakes
+
+from . import grading_inputs, probe
 from .grading_inputs import DEFAULT_SEED
 
 VALUE_RTOL, VALUE_ATOL = 1e-3, 1e-6  # loss values and gradients of one batch
@@ -99,7 +101,7 @@ def exact_loss(problem: Problem, batch: grading_inputs.Batch) -> tuple[np.ndarra
     output = np.asarray(problem.model(x, np.float32(batch.A)), np.float32)
     z, y = output.astype(np.float64), batch.y.astype(np.float64)
     if problem is CLASSIFICATION:  # d/dA of the cross-entropy is sigmoid(x + A) - y
-        return output, float(np.mean(diagnosis.cross_entropy(z, y))), float(np.mean(diagnosis.sigmoid(z) - y))
+        return output, float(np.mean(mistakes.cross_entropy(z, y))), float(np.mean(mistakes.sigmoid(z) - y))
     return output, float(np.mean((z - y) ** 2)), float(np.mean(2 * (z - y) * x))
 
 
@@ -122,21 +124,19 @@ def judge_loss(problem: Problem, observation: dict, seed: int) -> None:
     wrong = [not _close(float(got), expected, VALUE_RTOL, VALUE_ATOL) for _, _, got, expected, _, _ in cases]
     if any(wrong):
         batch, _, got, expected, _, _ = cases[wrong.index(True)]
-        mistake = diagnosis.loss_mistake(problem.name, [c[1] for c in cases], [c[0].y for c in cases],
-                                         [float(c[2]) for c in cases], [c[3] for c in cases],
-                                         [len(c[0].x) for c in cases], wrong)
+        mistake = mistakes.loss_mistake(problem.name, [c[1] for c in cases], [c[0].y for c in cases],
+                                        [float(c[2]) for c in cases], [c[3] for c in cases], wrong,
+                                        [c[0].large for c in cases])
         raise _fail(name, f"{_where(problem, batch)} expected {expected:.7g}, got {float(got):.7g}.", mistake)
     for batch, _, _, _, got_gradient, expected_gradient in cases:
         if got_gradient is None:
             raise _fail(name, f"{_where(problem, batch)} the value is right, but no gradient reaches A.",
-                        "the loss is computed outside TensorFlow (NumPy, or .numpy()), so backpropagation "
-                        "cannot see it; use tf operations on the tensors")
+                        mistakes.OUTSIDE_TENSORFLOW)
         got_gradient = _array(got_gradient, name, "a gradient")
         if got_gradient.size != 1 or not _close(got_gradient.item(), expected_gradient, VALUE_RTOL, VALUE_ATOL):
             raise _fail(name, f"{_where(problem, batch)} the value is right, but its gradient with respect to A is "
                         f"{_fmt(got_gradient)}, expected {expected_gradient:.7g}.",
-                        "part of the computation is hidden from the tape (tf.stop_gradient or a constant)"
-                        if got_gradient.size == 1 and got_gradient.item() == 0 else None)
+                        mistakes.HIDDEN_FROM_THE_TAPE if got_gradient.size == 1 and got_gradient.item() == 0 else None)
 
 
 def _where(problem: Problem, batch: grading_inputs.Batch) -> str:
@@ -159,10 +159,9 @@ def _judge_loss_shape(name: str, cases: list) -> None:
     mistake = None
     if len(shaped) == len(cases):
         if all(g.shape == (len(b.x),) and _close(g.mean(), e, VALUE_RTOL, VALUE_ATOL) for b, g, e in shaped):
-            mistake = "the loss is not reduced: take the mean over the batch (tf.reduce_mean)"
+            mistake = mistakes.NOT_REDUCED
         elif all(g.size == 1 and _close(g.item(), e, VALUE_RTOL, VALUE_ATOL) for b, g, e in shaped):
-            mistake = (f"the value is right but keeps a dimension (shape {got.shape}): reduce to a scalar "
-                       "(no keepdims=True, no [1]-shaped result)")
+            mistake = mistakes.KEEPS_A_DIMENSION
     raise _fail(name, f"for {len(batch.x)} sample(s) at A = {batch.A:g} it returned shape {got.shape}, expected a "
                 "scalar.", mistake)
 
@@ -172,8 +171,7 @@ def judge_optimizer(problem: Problem, observation: dict, seed: int) -> None:
     run has steps moves a fresh variable by exactly learning rate x gradient, for gradients from 1e-3 to 1e3."""
     name = f"make_{problem.name}_optimizer"
     if observation.get("same_twice"):
-        raise _fail(name, "returned the same optimizer twice; it must make a new one on every call (an "
-                    "optimizer keeps state for the variables it has updated).")
+        raise _fail(name, "returned the same optimizer twice.", mistakes.SHARED_OPTIMIZER)
     if observation.get("has_apply_gradients") is False:
         raise _fail(name, f"returned {observation['type']}, which is not a TensorFlow optimizer "
                     "(it has no apply_gradients).")
@@ -194,7 +192,7 @@ def judge_optimizer(problem: Problem, observation: dict, seed: int) -> None:
     raise _fail(name, f"update {k + 1} of {len(gradients)} (on a fresh variable at {probe.OPTIMIZER_START:g}): "
                 f"gradient {gradients[k]:.4g} should move the variable from {values[k]:.7g} to {expected[k]:.7g} "
                 f"(plain gradient descent at {problem.learning_rate:g}); it moved to {values[k + 1]:.7g}.",
-                diagnosis.optimizer_mistake(problem.learning_rate, gradients.astype(np.float64), values, others))
+                mistakes.optimizer_mistake(problem.learning_rate, gradients.astype(np.float64), values, others))
 
 
 def _one_step(loss, problem: Problem, case: grading_inputs.StepCase) -> tuple[float, float, float]:
@@ -230,16 +228,15 @@ def judge_train_step(problem: Problem, observation: dict, seed: int) -> None:
         if not matched:
             _, _, gradient, expected_A = steps["stand-in"]
             raise _fail(name, f"{where} A should become {expected_A:.7g}; it became {got_A:.7g}.",
-                        diagnosis.step_mistake(batch.A, got_A, expected_A, case.learning_rate, gradient,
-                                               problem.learning_rate))
+                        mistakes.step_mistake(batch.A, got_A, expected_A, case.learning_rate, gradient,
+                                              problem.learning_rate))
         loss, before, _, _ = matched[0]
         if report["returned"].get("none"):
             raise _fail(name, f"{where} it returned None; it must return the loss computed before the update.")
         got_loss = _array(report["returned"], name, "the loss, a scalar tensor")
         if got_loss.size != 1 or not np.isclose(got_loss.item(), before, rtol=VALUE_RTOL, atol=VALUE_ATOL):
             after = float(loss(problem.model(tf.constant(batch.x), tf.constant([got_A])), batch.y))
-            mistake = ("the loss after the update was returned; return the one computed under the tape"
-                       if got_loss.size == 1 and np.isclose(got_loss.item(), after, rtol=VALUE_RTOL) else None)
+            mistake = (mistakes.LOSS_AFTER_UPDATE if got_loss.size == 1 and np.isclose(got_loss.item(), after, rtol=VALUE_RTOL) else None)
             raise _fail(name, f"{where} it should return the loss before the update, {before:.7g}; it returned "
                         f"{_fmt(got_loss)}.", mistake)
 
@@ -273,12 +270,8 @@ def judge_train_loop(problem: Problem, observation: dict, seed: int) -> None:
         return bool(np.allclose(values, trajectory, rtol=TRAJECTORY_RTOL, atol=TRAJECTORY_ATOL))
 
     if len(got) != len(run.indices):
-        mistake = {len(run.x): "one step per sample of x_vals instead of one per index",
-                   problem.steps: f"a fixed number of steps ({problem.steps}) instead of one per index",
-                   len(run.indices) - 1: "one index skipped (the first or the last)"}.get(len(got))
-        if mistake is None and 0 < len(got) < len(run.indices) and close(got, expected[:len(got)]):
-            mistake = (f"its {len(got)} steps were right, then it stopped before the indices ran out (when A "
-                       f"moved little, say): take one step per index, every time")
+        mistake = mistakes.count_mistake(len(got), len(run.indices), len(run.x), problem.steps,
+                                         0 < len(got) < len(run.indices) and close(got, expected[:len(got)]))
         raise _fail(name, f"{where} returned {len(got)} values, expected {len(run.indices)} (one per step).", mistake)
 
     # A loop that steps by itself follows the reference; run it only for a loop that did not use the stand-in.
@@ -287,19 +280,14 @@ def judge_train_loop(problem: Problem, observation: dict, seed: int) -> None:
         if close([final_A], followed[-1:]):
             return
         raise _fail(name, f"{where}, the returned history is right, but A itself ends at {final_A:.7g} "
-                    f"instead of {followed[-1]:.7g}.", "the loop trained a copy of A, or another variable: "
-                    "train the variable A it is handed")
+                    f"instead of {followed[-1]:.7g}.", mistakes.TRAINED_A_COPY)
     alternatives = {
-        "the indices are ignored: step t used sample t instead of sample indices[t]":
-            stand_in_run(run, np.arange(len(run.indices)) % len(run.x), lr)[0],
-        "the loss was recorded instead of A": stand_in_returns,
-        f"the optimizer it was handed was not used: the steps moved A at learning rate {problem.learning_rate:g} "
-        f"(make_{problem.name}_optimizer's), not at the handed optimizer's {lr:g}; pass `optimizer` to every step":
+        mistakes.INDICES_IGNORED: stand_in_run(run, np.arange(len(run.indices)) % len(run.x), lr)[0],
+        mistakes.LOSS_RECORDED: stand_in_returns,
+        mistakes.handed_optimizer_not_used(problem.name, problem.learning_rate, lr):
             stand_in_run(run, run.indices, problem.learning_rate)[0],
-        "every step used the first sample's target: step t must use y_vals[indices[t]]":
-            stand_in_run(run, run.indices, lr, targets=np.full_like(run.y, run.y[run.indices[0]]))[0],
-        "every step used the target y_vals[0]: step t must use y_vals[indices[t]]":
-            stand_in_run(run, run.indices, lr, targets=np.full_like(run.y, run.y[0]))[0],
+        mistakes.FIRST_TARGET: stand_in_run(run, run.indices, lr, targets=np.full_like(run.y, run.y[run.indices[0]]))[0],
+        mistakes.TARGET_ZERO: stand_in_run(run, run.indices, lr, targets=np.full_like(run.y, run.y[0]))[0],
     }
     t = int(np.argmax(~np.isclose(got, expected, rtol=TRAJECTORY_RTOL, atol=TRAJECTORY_ATOL)))
     start = run.initial_A if t == 0 else float(got[t - 1])
@@ -307,8 +295,8 @@ def judge_train_loop(problem: Problem, observation: dict, seed: int) -> None:
     raise _fail(name, f"{where}, with a stand-in step in place of {problem.name}_train_step, A after step {t + 1} "
                 f"should be {expected[t]:.7g}, got {got[t]:.7g} (expected {_fmt(expected)}, got {_fmt(got)}; A "
                 f"ended at {final_A:.7g}).",
-                diagnosis.trajectory_mistake(got, expected, alternatives, run.initial_A, final_A)
-                or diagnosis.wrong_sample(t, got[t], one_step, int(run.indices[t])))
+                mistakes.trajectory_mistake(got, expected, alternatives, run.initial_A, final_A)
+                or mistakes.wrong_sample(t, got[t], one_step, int(run.indices[t])))
 
 
 def judge_predict(problem: Problem, observation: dict, seed: int) -> None:
@@ -321,14 +309,13 @@ def judge_predict(problem: Problem, observation: dict, seed: int) -> None:
         where = f"for {len(x)} points at A = {A_value:g}"
         if got.shape != expected.shape:
             raise _fail("predict", f"{where} returned shape {got.shape}, expected {expected.shape}.",
-                        "a column or row instead of a 1-D array: flatten it (np.ravel, or [:, 0])"
-                        if got.size == len(x) else None)
+                        mistakes.NOT_ONE_DIMENSIONAL if got.size == len(x) else None)
         if not np.array_equal(got, expected):
             wrong = got != expected
             on_boundary = " (exactly on the boundary x = -A)" if x[wrong][0] + np.float32(A_value) == 0 else ""
             raise _fail("predict", f"{where} {int(np.sum(wrong))} of {len(x)} classes are wrong (e.g. x = "
                         f"{x[wrong][0]:.7g}{on_boundary}: expected {expected[wrong][0]}, got {got[wrong][0]:.4g}).",
-                        diagnosis.predict_mistake(x, A_value, got))
+                        mistakes.predict_mistake(x, A_value, got))
 
 
 def judge_convergence(problem: Problem, observation: dict, seed: int) -> None:
@@ -444,3 +431,24 @@ def check_predict(predict, seed: int = DEFAULT_SEED) -> None:
 
 def check_convergence(problem_name: str, make_optimizer, train, predict=None, seed: int = DEFAULT_SEED) -> None:
     judge(probe.observe_convergence(problem_name, make_optimizer, train, predict, seed), seed)
+
+
+def item_checks(ns: dict, end_to_end: bool = False) -> dict:
+    """Each item's hidden check, bound to one solution's functions (and the end-to-end items, if asked)."""
+    items = {"test_predict": lambda seed: check_predict(ns["predict"], seed)}
+    for name in PROBLEMS:
+        items.update(_problem_checks(ns, name))
+        if end_to_end:
+            items[f"test_train_{name}_converges"] = lambda seed, name=name: check_convergence(
+                name, ns[f"make_{name}_optimizer"], ns[f"train_{name}"], ns["predict"] if name == "classification"
+                else None, seed)
+    return items
+
+
+def _problem_checks(ns: dict, name: str) -> dict:
+    return {
+        f"test_{name}_loss": lambda seed: check_loss(name, ns[f"{name}_loss"], seed),
+        f"test_make_{name}_optimizer": lambda seed: check_optimizer(name, ns[f"make_{name}_optimizer"], seed),
+        f"test_{name}_train_step": lambda seed: check_train_step(name, ns[f"{name}_train_step"], seed),
+        f"test_train_{name}": lambda seed: check_train_loop(name, ns[f"train_{name}"], seed),
+    }

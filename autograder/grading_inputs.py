@@ -12,6 +12,13 @@ import numpy as np
 from backprop_ref.problem import CLASSIFICATION, Problem, classification_data
 
 DEFAULT_SEED = 20261126
+SEED_VARIABLE = "BACKPROP_GRADING_SEED"  # how the kernel learns the seed (SandboxedKernelManager sets it)
+
+
+def configured_seed(config) -> int:
+    """The course's grading seed: `c.JudgeObservations.grading_seed` in nbgrader_config.py, else DEFAULT_SEED.
+    The judge and the kernel it judges both read it here, so they draw the same inputs."""
+    return int(config.JudgeObservations.get("grading_seed", DEFAULT_SEED))
 FRESH_POINTS = 10_000
 # A learning rate that is neither example's: the step and loop are handed an optimizer at this rate too, so
 # one that ignores the optimizer it is given (and trains at the course's rate) shows.
@@ -36,6 +43,7 @@ class Batch:
     A: float
     x: np.ndarray
     y: np.ndarray
+    large: bool = False  # errors or logits beyond the ordinary: where a loss's numerics are tested
 
 
 def _targets(problem: Problem, rng: np.random.Generator, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -68,12 +76,12 @@ def loss_batches(problem: Problem, seed: int = DEFAULT_SEED) -> list[Batch]:
     if problem is CLASSIFICATION:  # far on either side of every boundary, where sigmoid rounds to 0 or 1
         for A in (25.0, -25.0):
             x = rng.uniform(-15.0, 15.0, 8).astype(np.float32)
-            batches.append(Batch(A, x, rng.permutation(np.repeat(np.float32([0, 1]), 4))))
+            batches.append(Batch(A, x, rng.permutation(np.repeat(np.float32([0, 1]), 4)), large=True))
     else:  # errors in the hundreds, of both signs
         for A in (-40.0, 300.0):
             pick = rng.choice(len(x_all), 5, replace=False)
-            batches.append(Batch(A, x_all[pick], y_all[pick]))
-    return [Batch(b.A, _off_kinks(problem, b.A, b.x), b.y) for b in batches]
+            batches.append(Batch(A, x_all[pick], y_all[pick], large=True))
+    return [Batch(b.A, _off_kinks(problem, b.A, b.x), b.y, b.large) for b in batches]
 
 
 def _off_kinks(problem: Problem, A: float, x: np.ndarray) -> np.ndarray:
@@ -178,6 +186,6 @@ def predict_cases(seed: int = DEFAULT_SEED, margin: float = 1e-3) -> list[tuple[
 
 
 __all__ = [
-    "DEFAULT_SEED", "OTHER_LEARNING_RATE", "Batch", "StepCase", "Run", "loss_batches", "step_cases",
-    "optimizer_gradients", "trajectory_run", "convergence_run", "far_start_run", "fresh_points", "predict_cases",
+    "DEFAULT_SEED", "SEED_VARIABLE", "configured_seed", "OTHER_LEARNING_RATE", "Batch", "StepCase", "Run",
+    "loss_batches", "step_cases", "optimizer_gradients", "trajectory_run", "convergence_run", "far_start_run", "fresh_points", "predict_cases",
 ]

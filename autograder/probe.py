@@ -24,10 +24,9 @@ from backprop_ref.problem import PROBLEMS, Problem
 from backprop_ref.stand_ins import alone
 
 from . import grading_inputs
-from .grading_inputs import DEFAULT_SEED
+from .grading_inputs import DEFAULT_SEED, SEED_VARIABLE
 
 OBSERVATION_MIME = "application/vnd.backprop.observation+json"
-SEED_VARIABLE = "BACKPROP_GRADING_SEED"  # set by the grader for its re-check kernel
 OPTIMIZER_START = 1.0  # the fresh variable an optimizer is tried on
 STAND_IN_PULL = 15.0  # the stand-in step's gradient: this times A's distance from its sample's target
 

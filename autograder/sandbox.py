@@ -37,6 +37,8 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Dict, Integer, List, Unicode
 
+from .grading_inputs import SEED_VARIABLE, configured_seed
+
 GiB, MiB = 2**30, 2**20
 WRAPPER = Path(__file__).with_name("kernel_wrap.sh")
 # What shapes TensorFlow in a kernel, read when it is imported: a fork server imports it with the same.
@@ -272,6 +274,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
             **TENSORFLOW_ENVIRONMENT,
             "NBGRADER_EXECUTION": os.environ.get("NBGRADER_EXECUTION", ""),
+            SEED_VARIABLE: str(configured_seed(self.config)),  # the re-check's own, in grading_env, comes after
             **self.grading_env,
         }
 

@@ -24,8 +24,8 @@ from traitlets import Bool, Integer, List, Unicode
 
 from .checks import GradingFailure, Tampering, judge
 from .execute import ExecuteContained
-from .grading_inputs import DEFAULT_SEED
-from .probe import OBSERVATION_MIME, SEED_VARIABLE
+from .grading_inputs import DEFAULT_SEED, SEED_VARIABLE
+from .probe import OBSERVATION_MIME
 from .sandbox import SandboxedKernelManager
 from .trajectory import trajectory_output
 
@@ -98,7 +98,8 @@ def _failure_output(failure: GradingFailure) -> NotebookNode:
 class JudgeObservations(NbGraderPreprocessor):
     """Judge the hidden checks' observations in nbgrader's process, then re-check them."""
 
-    grading_seed = Integer(DEFAULT_SEED, help="the seed the notebook's hidden checks draw inputs from").tag(config=True)
+    grading_seed = Integer(DEFAULT_SEED, help="the seed the notebook's hidden checks draw inputs from; the kernels "
+                           "read it too (grading_inputs.configured_seed)").tag(config=True)
     recheck = Bool(True, help="re-run the student's functions in a fresh kernel on other inputs").tag(config=True)
     recheck_seed = Integer(DEFAULT_SEED + 1, help="the re-check's grading seed; keep it out of anything students see").tag(config=True)
     recheck_skip = List(Unicode(), help="grade ids of given cells the re-check need not run (long demos)"

@@ -18,9 +18,10 @@ from concurrent.futures import ProcessPoolExecutor
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from seed_sweep import RESULTS, item_checks  # noqa: E402  (bench/ is on sys.path when run as a script)
+from seed_sweep import RESULTS  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 from autograder import checks, grading_inputs  # noqa: E402
+from autograder.checks import item_checks  # noqa: E402
 from autograder.corpus import BY_NAME, MISTAKES  # noqa: E402
 from autograder.submissions import namespace_of, reference_answers  # noqa: E402
 

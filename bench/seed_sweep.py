@@ -24,6 +24,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import numpy as np  # noqa: E402
 
 from autograder import checks, grading_inputs  # noqa: E402
+from autograder.checks import item_checks  # noqa: E402
 from autograder.corpus import IDIOMS  # noqa: E402
 from autograder.submissions import namespace_of, reference_answers  # noqa: E402
 from backprop_ref import tf2  # noqa: E402
@@ -32,27 +33,6 @@ from backprop_ref.quiet_tf import tf  # noqa: E402
 
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def item_checks(ns: dict, end_to_end: bool = False) -> dict:
-    """Each item's hidden check, bound to one solution's functions (and the end-to-end items, if asked)."""
-    items = {"test_predict": lambda seed: checks.check_predict(ns["predict"], seed)}
-    for name in PROBLEMS:
-        items.update(_problem_checks(ns, name))
-        if end_to_end:
-            items[f"test_train_{name}_converges"] = lambda seed, name=name: checks.check_convergence(
-                name, ns[f"make_{name}_optimizer"], ns[f"train_{name}"], ns["predict"] if name == "classification"
-                else None, seed)
-    return items
-
-
-def _problem_checks(ns: dict, name: str) -> dict:
-    return {
-        f"test_{name}_loss": lambda seed: checks.check_loss(name, ns[f"{name}_loss"], seed),
-        f"test_make_{name}_optimizer": lambda seed: checks.check_optimizer(name, ns[f"make_{name}_optimizer"], seed),
-        f"test_{name}_train_step": lambda seed: checks.check_train_step(name, ns[f"{name}_train_step"], seed),
-        f"test_train_{name}": lambda seed: checks.check_train_loop(name, ns[f"train_{name}"], seed),
-    }
 
 
 def convergence_margins(seed: int) -> dict[str, float]:

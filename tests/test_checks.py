@@ -1,7 +1,5 @@
 """The hidden checks, run in-process on known submissions: right answers pass, each mistake is caught
 alone and named. (The same submissions go through real nbgrader in test_workflow.py.)"""
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -123,11 +121,8 @@ def test_a_check_with_a_stand_in_leaves_the_students_compiled_functions_as_they_
 def test_a_mistakes_verdict_is_the_same_on_every_grading_seed(name):
     """Seed independence: on several grading seeds the mistake loses exactly its items (bench/mistake_sweep.py
     does this on 100 seeds for every mistake)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-    from seed_sweep import item_checks
-
     mistake = next(m for m in MISTAKES if m.name == name)
-    items = item_checks(namespace_of({**reference_answers(), **mistake.answers}), end_to_end=True)
+    items = checks.item_checks(namespace_of({**reference_answers(), **mistake.answers}), end_to_end=True)
     for seed in range(grading_inputs.DEFAULT_SEED, grading_inputs.DEFAULT_SEED + 3):
         lost = set()
         for item, check in items.items():

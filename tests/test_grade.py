@@ -133,6 +133,23 @@ def test_resume_skips_what_is_graded_and_regrades_what_is_not(graded, baseline):
     assert_same_grades(course, baseline)
 
 
+@pytest.mark.parametrize("command", ["nbgrader autograde", "autograder grade"])
+def test_a_grading_seed_set_in_the_config_reaches_the_kernels(baseline, tmp_path, command):
+    """One seed source: set in nbgrader_config.py, the kernels draw the judge's inputs from it too (no report
+    reads as tampering), and the verdicts are on other inputs (a failure's numbers differ)."""
+    course = copy_of(baseline, tmp_path, students=["l1_loss"])
+    with open(course.root / "nbgrader_config.py", "a") as config:
+        config.write("c.JudgeObservations.grading_seed = 7\n")
+    if command == "nbgrader autograde":
+        course.instructor("autograde", ASSIGNMENT)
+    else:
+        course.autograder("grade", ASSIGNMENT, "--workers=1")
+    assert course.scores()["l1_loss"] == baseline.scores()["l1_loss"], messages(course)
+    seeded, default = messages(course)["l1_loss"], messages(baseline)["l1_loss"]
+    assert seeded.keys() == default.keys() and "L1 loss" in seeded["test_regression_loss"]
+    assert seeded["test_regression_loss"] != default["test_regression_loss"]
+
+
 def as_on_a_terminal() -> None:
     """Ctrl-C's default action in the child, whatever its parent ignores (pytest-xdist's workers ignore SIGINT,
     and an ignored signal stays ignored across exec)."""

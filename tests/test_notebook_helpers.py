@@ -5,6 +5,7 @@ The helpers are imported from release/, the copy students get, and driven in thi
 submission's functions (`namespace_of`), as a click in Jupyter would drive them. tests/test_browser.py
 clicks the same widgets in a real browser.
 """
+import re
 import subprocess
 import sys
 
@@ -12,7 +13,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.corpus import BY_NAME, IDIOMS
+from autograder import checks, grading_inputs
+from autograder.corpus import BY_NAME, IDIOMS, MISTAKES
 from autograder.submissions import (ASSIGNMENT, NOTEBOOK, course_root, fill, namespace_of, reference_answers,
                                     release_notebook)
 from backprop_ref import tf2
@@ -57,24 +59,24 @@ NAMED = {
     "tf_nn_l2_loss": ("regression_loss", "tf.nn.l2_loss"),
     "sum_not_mean": ("regression_loss", "sum of the squared errors"),
     "unreduced_loss": ("regression_loss", "not reduced"),
-    "numpy_loss": ("regression_loss", "NumPy"),
+    "numpy_loss": ("regression_loss", "outside TensorFlow"),
     "swapped_labels_logits": ("classification_loss", "swapped"),
     "sigmoid_twice": ("classification_loss", "sigmoid applied twice"),
     "mse_on_probabilities": ("classification_loss", "squared error of the probabilities"),
-    "momentum": ("make_regression_optimizer", "momentum"),
-    "adam": ("make_regression_optimizer", "adaptive"),
-    "shared_optimizer": ("make_regression_optimizer", "create it inside"),
-    "regression_learning_rate": ("make_classification_optimizer", "other example's learning rate"),
+    "momentum": ("make_regression_optimizer", "momentum 0.9"),
+    "adam": ("make_regression_optimizer", "not plain gradient descent"),
+    "shared_optimizer": ("make_regression_optimizer", "create a new one inside"),
+    "regression_learning_rate": ("make_classification_optimizer", "the regression example's"),
     "gradient_ascent": ("regression_train_step", "gradient ascent"),
     "gradient_not_applied": ("regression_train_step", "never applied"),
     "loss_after_update": ("regression_train_step", "after the update"),
     "indices_ignored": ("train_classification", "indices are ignored"),
-    "loss_recorded": ("train_regression", "loss recorded instead of A"),
+    "loss_recorded": ("train_regression", "loss was recorded instead of A"),
     "recorded_before_step": ("train_classification", "before each step"),
-    "stored_variable": ("train_classification", "float(A.numpy()[0])"),
-    "threshold_logit": ("predict", "logit x + A compared with 0.5"),
-    "threshold_x": ("predict", "moves with A"),
-    "probabilities_returned": ("predict", "probabilities, not classes"),
+    "stored_variable": ("train_classification", "holds A itself"),
+    "threshold_logit": ("predict", "logit x + A was compared with 0.5"),
+    "threshold_x": ("predict", "A is ignored"),
+    "probabilities_returned": ("predict", "probabilities returned instead of classes"),
 }
 
 
@@ -88,6 +90,46 @@ def test_a_mistake_is_explained_in_plain_words(mistake):
     assert "Expected: " in text and "Got: " in text
     for secret in ("probe", "grading_inputs", "autograder", "backprop_ref", "HIDDEN"):
         assert secret not in text
+
+
+def _grader_names(check, seed=grading_inputs.DEFAULT_SEED) -> str:
+    """The mistake the grader's hidden check names ("" if it passes or names none)."""
+    try:
+        check(seed)
+    except checks.GradingFailure as failure:
+        _, _, named = str(failure).partition("\nLikely mistake: ")
+        return named.removesuffix(".")
+    return ""
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.name)
+def test_check_my_work_and_the_grader_name_a_mistake_in_the_same_words(mistake):
+    """Both name mistakes from one catalogue (backprop_mistakes.py): where both name one, it is the same one,
+    word for word; where both see a mistake in the same function, each names it or neither does."""
+    namespace = submission(**mistake.answers)
+    hidden = checks.item_checks(namespace)
+    compared = 0
+    for function in backprop_checks.CHECKS:
+        item = f"test_{function}"
+        if item not in mistake.loses:
+            continue
+        finding = backprop_checks.check(function, namespace)
+        graders = _grader_names(hidden[item])
+        if finding.passed or function in backprop_checks.DEPENDS_ON and finding.mistake.endswith("first"):
+            continue  # the visible check does not see it (the grader looks further), or blames the function used
+        assert _words(finding.mistake) == _words(graders), (finding.text(), graders)
+        compared += 1
+    visible_items = {f"test_{f}" for f in backprop_checks.CHECKS} & mistake.loses
+    assert compared or not visible_items or mistake.name in HIDDEN_ONLY, f"Check my work sees none of {visible_items}"
+
+
+# Mistakes that only the grader's longer runs show (the notebook says Check my work checks less than the grader).
+HIDDEN_ONLY = {"stops_when_loss_is_small"}  # its run of two steps never gets A close enough to stop
+
+
+def _words(mistake: str) -> str:
+    """A diagnosis without the numbers it read off the inputs it was shown (they differ between the two)."""
+    return re.sub(r"-?\d+(\.\d+)?(e-?\d+)?", "#", mistake)
 
 
 def test_a_step_that_fails_because_of_its_loss_says_so():
@@ -169,7 +211,7 @@ def test_a_broken_loop_is_named_in_the_status_and_nothing_raises():
 def test_the_release_ships_the_helpers_and_no_solution():
     shipped = {path.name: path.read_text() for path in RELEASE.glob("*.py")}
     assert {"backprop_checks.py", "backprop_explorer.py", "backprop_plots.py", "backprop_problem.py",
-            "backprop_stand_ins.py"} <= set(shipped)
+            "backprop_stand_ins.py", "backprop_mistakes.py"} <= set(shipped)
     for grade_id, answer in reference_answers().items():
         for line in answer.split("\n"):
             line = line.strip()

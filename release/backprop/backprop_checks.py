@@ -2,7 +2,8 @@
 
 `check_my_work("regression_loss")` shows a button; pressing it runs the checks for that function (looked
 up by name then, so the latest run of its cell counts) and says what was tried, what was expected, what
-came back and, when the answer matches a common mistake, which one. These are the checks of the notebook's
+came back and, when the answer matches a common mistake, which one, in the words of the grader's feedback
+(both name mistakes from `backprop_mistakes.py`). These are the checks of the notebook's
 visible test cells, with the arithmetic of the exercise text; the autograder runs more of its own.
 """
 from __future__ import annotations
@@ -16,20 +17,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import backprop_mistakes as mistakes
 from backprop_problem import PROBLEMS
 
 RTOL = 1e-4
-
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
-
 
 # dA of one sample's loss, as the notebook derives them: 2x(Ax - y) for the L2 loss, sigmoid(x + A) - y
 # for the cross-entropy. The checks follow a correct step by hand with them.
 GRADIENT = {
     "regression": lambda x, y, A: 2 * x * (A * x - y),
-    "classification": lambda x, y, A: _sigmoid(x + A) - y,
+    "classification": lambda x, y, A: mistakes.sigmoid(x + A) - y,
 }
 
 
@@ -60,11 +57,11 @@ class Finding:
 
 
 class Mismatch(Exception):
-    """A check that failed: what was expected, what came back, the likely mistake."""
+    """A check that failed: what was expected, what came back, the likely mistake (from the catalogue)."""
 
-    def __init__(self, tried: str, expected: str, got: str, mistake: str = ""):
+    def __init__(self, tried: str, expected: str, got: str, mistake: str | None = ""):
         super().__init__(expected)
-        self.tried, self.expected, self.got, self.mistake = tried, expected, got, mistake
+        self.tried, self.expected, self.got, self.mistake = tried, expected, got, mistake or ""
 
 
 def _number(value) -> float | None:
@@ -72,10 +69,6 @@ def _number(value) -> float | None:
         return float(np.asarray(value, dtype=np.float64).reshape(-1)[0]) if np.size(value) == 1 else None
     except (TypeError, ValueError):
         return None
-
-
-def _likely(got: float, mistakes: dict[str, float]) -> str:
-    return next((m for m, value in mistakes.items() if math.isclose(got, value, rel_tol=RTOL, abs_tol=1e-6)), "")
 
 
 def _fmt(values) -> str:
@@ -88,128 +81,109 @@ LOSS_INPUTS = {  # (model outputs, targets) for each example's loss: ordinary va
     "regression": [([2.0, 4.0, 1.0], [0.0, 1.0, 1.0]), ([40.0, -25.0], [10.0, 5.0])],
     "classification": [([0.5, 2.0, -1.0], [0.0, 1.0, 1.0]), ([30.0, -30.0, 25.0], [0.0, 1.0, 1.0])],
 }
+LARGE = [False, True]  # which of LOSS_INPUTS' cases are the large ones
 
 
-def _cross_entropy(z, y):
-    """-y log p - (1 - y) log(1 - p) with p = sigmoid(z), written so that it stays exact for large |z|."""
-    z = np.asarray(z, dtype=np.float64)
-    return np.logaddexp(0.0, z) - y * z
-
-
-def _loss_values(example: str, outputs, targets) -> tuple[float, dict[str, float]]:
-    """The loss the exercise asks for on these inputs, and what common mistakes give instead."""
+def _loss_value(example: str, outputs, targets) -> float:
+    """The loss the exercise asks for on these inputs, in float64."""
     z, y = np.asarray(outputs, np.float64), np.asarray(targets, np.float64)
-    if example == "regression":
-        squares = (z - y) ** 2
-        return squares.mean(), {
-            "the sum of the squared errors instead of their mean: use tf.reduce_mean": squares.sum(),
-            "tf.nn.l2_loss, which is half the sum of the squares, not their mean": squares.sum() / 2,
-            "absolute errors (an L1 loss): square the errors instead": np.abs(z - y).mean(),
-            "the square root of the mean (RMSE): leave the mean of the squares as it is": math.sqrt(squares.mean()),
-        }
-    losses = _cross_entropy(z, y)
-    return losses.mean(), {
-        "the sum over the batch instead of the mean: use tf.reduce_mean": losses.sum(),
-        "labels and logits swapped: pass labels=labels, logits=logits": _cross_entropy(y, z).mean(),
-        "the sigmoid applied twice: the cross-entropy with logits applies it itself": _cross_entropy(_sigmoid(z), y).mean(),
-        "the squared error of the probabilities, not the cross-entropy": ((_sigmoid(z) - y) ** 2).mean(),
-    }
+    return float(np.mean((z - y) ** 2) if example == "regression" else np.mean(mistakes.cross_entropy(z, y)))
 
 
 def check_loss(example: str, loss) -> str:
-    (ordinary, large) = LOSS_INPUTS[example]  # the large case runs once the ordinary one passes
-    return "; ".join([_check_loss_case(example, loss, *ordinary), _check_loss_case(example, loss, *large, large=True)])
+    """Every case is computed before any verdict, so a wrong value is named from all of them."""
+    cases = [_loss_case(example, loss, outputs, targets) for outputs, targets in LOSS_INPUTS[example]]
+    wrong = [not math.isclose(got, expected, rel_tol=RTOL) for _, expected, got in cases]
+    if any(wrong):
+        tried, expected, got = cases[wrong.index(True)]
+        outputs, targets = zip(*LOSS_INPUTS[example])
+        mistake = mistakes.loss_mistake(example, [np.float32(o) for o in outputs], [np.float32(t) for t in targets],
+                                        [c[2] for c in cases], [c[1] for c in cases], wrong, LARGE)
+        raise Mismatch(tried, f"{expected:.5g}", f"{got:.5g}", mistake)
+    return "; ".join(f"{tried} = {expected:.5g}, a scalar tensor" for tried, expected, _ in cases)
 
 
-LARGE_LOSS_MISTAKE = {
-    "regression": "right for small errors, wrong for large ones",
-    "classification": "right for small logits, wrong for large ones, where sigmoid(x + A) rounds to 0 or 1: compute "
-                      "the loss from the logits (tf.nn.sigmoid_cross_entropy_with_logits), not as the log of a sigmoid, "
-                      "and with no clipping or epsilon",
-}
-
-
-def _check_loss_case(example: str, loss, outputs: list[float], targets: list[float], large: bool = False) -> str:
+def _loss_case(example: str, loss, outputs: list[float], targets: list[float]) -> tuple[str, float, float]:
+    """(what was tried, the expected value, the value returned), once the value is a scalar tensor."""
     import tensorflow as tf
 
-    expected, mistakes = _loss_values(example, outputs, targets)
+    expected = _loss_value(example, outputs, targets)
     tried = f"{example}_loss({outputs}, {targets})"
     got = loss(tf.constant(outputs), np.float32(targets))
     if got is None:
         raise Mismatch(tried, f"{expected:.5g}", "None", "the function returns nothing: add a return")
     if np.ndim(got) != 0:
-        mistake = ("the loss of each sample, not reduced to one number: take the mean with tf.reduce_mean"
-                   if np.size(got) == len(outputs) else
-                   "one number, but with a dimension kept: return a scalar (no keepdims=True)" if np.size(got) == 1 else "")
-        raise Mismatch(tried, f"a scalar, {expected:.5g}", f"shape {tuple(np.shape(got))}", mistake)
+        per_sample = np.size(got) == len(outputs) and math.isclose(float(np.mean(got)), expected, rel_tol=RTOL)
+        one = np.size(got) == 1 and math.isclose(float(np.ravel(got)[0]), expected, rel_tol=RTOL)
+        raise Mismatch(tried, f"a scalar, {expected:.5g}", f"shape {tuple(np.shape(got))}",
+                       mistakes.NOT_REDUCED if per_sample else mistakes.KEEPS_A_DIMENSION if one else "")
     if not tf.is_tensor(got):
         raise Mismatch(tried, f"a TensorFlow tensor, {expected:.5g}", f"{type(got).__name__} {float(got):.5g}",
-                       "computed with NumPy or Python: the gradient cannot flow back through it; use tf operations")
-    value = float(got)
-    if not math.isclose(value, expected, rel_tol=RTOL):
-        mistake = _likely(value, mistakes) or (LARGE_LOSS_MISTAKE[example] if large else "")
-        raise Mismatch(tried, f"{expected:.5g}", f"{value:.5g}", mistake)
-    return f"{tried} = {expected:.5g}, a scalar tensor"
+                       mistakes.OUTSIDE_TENSORFLOW)
+    return tried, expected, float(got)
+
+
+OPTIMIZER_GRADIENTS = [1.0, 50.0, -20.0, 0.5, 8.0, 100.0, -3.0, 30.0, 2.0, 60.0]  # small and large, both signs
 
 
 def check_optimizer(example: str, make_optimizer) -> str:
     import tensorflow as tf
 
     rate = PROBLEMS[example].learning_rate
-    other = next(p.learning_rate for p in PROBLEMS.values() if p.name != example)
-    tried = f"make_{example}_optimizer(), then steps on gradients 1 and 50 from A = 1"
+    others = {p.name: p.learning_rate for p in PROBLEMS.values() if p.name != example}
+    tried = f"make_{example}_optimizer(), then {len(OPTIMIZER_GRADIENTS)} updates from A = 1 on gradients {_fmt(OPTIMIZER_GRADIENTS)}"
     optimizer = make_optimizer()
     if optimizer is None:
         raise Mismatch(tried, "an optimizer", "None", "the function returns nothing: return the optimizer")
     if make_optimizer() is optimizer:
-        raise Mismatch(tried, "a new optimizer at every call", "the same object twice",
-                       "one optimizer made outside the function: create it inside, at every call")
+        raise Mismatch(tried, "a new optimizer at every call", "the same object twice", mistakes.SHARED_OPTIMIZER)
     A = tf.Variable([1.0])
-    optimizer.apply_gradients([(tf.constant([1.0]), A)])
-    moved = 1.0 - float(A.numpy()[0])
-    if not math.isclose(moved, rate, rel_tol=RTOL):
-        mistake = (f"the other example's learning rate, {other}" if math.isclose(moved, other, rel_tol=RTOL)
-                   else f"a learning rate of about {moved:.3g} instead of {rate}" if moved > 0 else "")
-        raise Mismatch(tried, f"one step on gradient 1 to move A from 1 to {1 - rate:g}", f"A = {A.numpy()[0]:.5g}", mistake)
-    optimizer.apply_gradients([(tf.constant([50.0]), A)])
-    second = 1.0 - rate - float(A.numpy()[0])
-    if not math.isclose(second, 50 * rate, rel_tol=RTOL):
-        raise Mismatch(tried, f"a second step, on gradient 50, to move A by 50 × {rate} = {50 * rate:g}",
-                       f"a move of {second:.5g}", "momentum, an adaptive optimizer (Adam, RMSprop), clipping or weight "
-                       "decay changes the step: plain gradient descent moves by exactly learning rate × gradient, "
-                       "however large")
-    return f"a new optimizer at every call, moving A by {rate} × the gradient at every step"
+    values = [1.0]
+    for gradient in OPTIMIZER_GRADIENTS:
+        optimizer.apply_gradients([(tf.constant([gradient]), A)])
+        values.append(float(A.numpy()[0]))
+    for k, gradient in enumerate(OPTIMIZER_GRADIENTS):
+        moved = values[k] - values[k + 1]
+        if not math.isclose(moved, rate * gradient, rel_tol=RTOL, abs_tol=1e-5):  # A is float32
+            raise Mismatch(tried, f"update {k + 1}, on gradient {gradient:g}, to move A by {rate} × {gradient:g} = "
+                           f"{rate * gradient:.5g}", f"a move of {moved:.5g}",
+                           mistakes.optimizer_mistake(rate, np.array(OPTIMIZER_GRADIENTS), np.array(values), others))
+    return f"a new optimizer at every call, moving A by {rate} × the gradient at every update, however large"
 
 
 STEP_CASES = {  # (A, x, y): from A = 0, one step on one sample
     "regression": (0.0, 1.0, 10.0),
     "classification": (0.0, 0.5, 1.0),  # a logit of 0.5: away from 0, where a hand-written loss may have a kink
 }
+# After a step at the example's own rate, a step (and the loop) is handed an optimizer at another rate: it
+# must use the optimizer it is handed.
+HANDED_RATE = 0.1
 
 
 def check_train_step(example: str, train_step) -> str:
+    return "; ".join(_check_step_case(example, train_step, rate) for rate in (PROBLEMS[example].learning_rate, HANDED_RATE))
+
+
+def _check_step_case(example: str, train_step, rate: float) -> str:
     import tensorflow as tf
 
     problem = PROBLEMS[example]
     start, x, y = STEP_CASES[example]
-    before, _ = _loss_values(example, [problem.model(x, start)], [y])
-    after_A = start - problem.learning_rate * GRADIENT[example](x, y, start)
-    after, _ = _loss_values(example, [problem.model(x, after_A)], [y])
-    tried = f"from A = {start:g}, one step on x = {x:g}, y = {y:g} with SGD({problem.learning_rate})"
+    before = _loss_value(example, [problem.model(x, start)], [y])
+    gradient = GRADIENT[example](x, y, start)
+    after_A = start - rate * gradient
+    after = _loss_value(example, [problem.model(x, after_A)], [y])
+    tried = f"from A = {start:g}, one step on x = {x:g}, y = {y:g} with SGD({rate})"
     A = tf.Variable([start])
-    returned = train_step(A, np.float32([x]), np.float32([y]), tf.keras.optimizers.SGD(learning_rate=problem.learning_rate))
+    returned = train_step(A, np.float32([x]), np.float32([y]), tf.keras.optimizers.SGD(learning_rate=rate))
     got_A = float(A.numpy()[0])
     if not math.isclose(got_A, after_A, rel_tol=RTOL):
-        mistakes = {"A did not move: the gradient was never applied (optimizer.apply_gradients)": start,
-                    "A moved up the gradient (gradient ascent): the optimizer subtracts the gradient itself":
-                        2 * start - after_A,
-                    "the gradient was applied twice": 2 * after_A - start}
-        raise Mismatch(tried, f"A = {after_A:.5g} after the step", f"A = {got_A:.5g}", _likely(got_A, mistakes))
+        raise Mismatch(tried, f"A = {after_A:.5g} after the step", f"A = {got_A:.5g}",
+                       mistakes.step_mistake(start, got_A, after_A, rate, gradient, problem.learning_rate))
     value = _number(returned)
     if value is None or not math.isclose(value, before, rel_tol=RTOL):
         mistake = ("nothing returned: return the loss" if returned is None else
-                   "the loss after the update: return the one computed under the tape"
-                   if value is not None and math.isclose(value, after, rel_tol=RTOL) else "")
+                   mistakes.LOSS_AFTER_UPDATE if value is not None and math.isclose(value, after, rel_tol=RTOL) else "")
         raise Mismatch(tried, f"the loss before the update, {before:.5g}", repr(returned)[:80], mistake)
     return f"{tried}, A moves to {after_A:.5g} and the step returns the loss before it, {before:.5g}"
 
@@ -220,13 +194,14 @@ LOOP_CASES = {  # (x_vals, y_vals, indices): three samples, two steps
 }
 
 
-def _by_hand(example: str, x_vals, y_vals, samples) -> tuple[list[float], list[float]]:
-    """A after each correct step on these samples from A = 0, and each step's loss before it."""
+def _by_hand(example: str, x_vals, y_vals, samples, rate: float = HANDED_RATE,
+             start: float = 0.0) -> tuple[list[float], list[float]]:
+    """A after each correct step on these samples, and each step's loss before it."""
     problem = PROBLEMS[example]
-    A, history, losses = 0.0, [], []
+    A, history, losses = start, [], []
     for i in samples:
-        losses.append(_loss_values(example, [problem.model(x_vals[i], A)], [y_vals[i]])[0])
-        A = float(np.float32(A - problem.learning_rate * GRADIENT[example](x_vals[i], y_vals[i], A)))
+        losses.append(_loss_value(example, [problem.model(x_vals[i], A)], [y_vals[i]]))
+        A = float(np.float32(A - rate * GRADIENT[example](x_vals[i], y_vals[i], A)))
         history.append(A)
     return history, losses
 
@@ -234,32 +209,40 @@ def _by_hand(example: str, x_vals, y_vals, samples) -> tuple[list[float], list[f
 def check_train_loop(example: str, train) -> str:
     import tensorflow as tf
 
+    problem = PROBLEMS[example]
     x_vals, y_vals, indices = LOOP_CASES[example]
-    rate = PROBLEMS[example].learning_rate
     expected, losses = _by_hand(example, x_vals, y_vals, indices)
     A = tf.Variable([0.0])
-    tried = f"from A = 0 on x_vals = {x_vals}, indices = {indices}"
-    got = train(np.float32(x_vals), np.float32(y_vals), A, tf.keras.optimizers.SGD(learning_rate=rate), indices)
+    tried = f"from A = 0 on x_vals = {x_vals}, indices = {indices}, with SGD({HANDED_RATE})"
+    got = train(np.float32(x_vals), np.float32(y_vals), A, tf.keras.optimizers.SGD(learning_rate=HANDED_RATE), indices)
     if got is None:
         raise Mismatch(tried, f"A's {len(indices)} values, one per step", "None", "nothing returned: return the history")
     got = list(got)
+    final_A = float(A.numpy()[0])
     if len(got) != len(indices):
-        mistake = "one step per sample of x_vals instead of one per index" if len(got) == len(x_vals) else ""
-        raise Mismatch(tried, f"{len(indices)} values, one per index", f"{len(got)} values", mistake)
+        right_so_far = 0 < len(got) < len(indices) and np.allclose([_number(a) for a in got], expected[:len(got)], rtol=RTOL)
+        raise Mismatch(tried, f"{len(indices)} values, one per index", f"{len(got)} values",
+                       mistakes.count_mistake(len(got), len(indices), len(x_vals), problem.steps, right_so_far))
     if not all(isinstance(a, float) for a in got):
-        raise Mismatch(tried, "Python floats", ", ".join(sorted({type(a).__name__ for a in got})),
-                       "store float(A.numpy()[0]), not the variable or an array")
+        values = [_number(a) for a in got]
+        held = None if None in values else mistakes.trajectory_mistake(values, expected, {}, 0.0, final_A)
+        raise Mismatch(tried, "Python floats", ", ".join(sorted({type(a).__name__ for a in got})), held or mistakes.NOT_FLOATS)
     if not np.allclose(got, expected, rtol=RTOL):
-        mistakes = {
-            "the indices are ignored: step t used sample t instead of sample indices[t]":
-                _by_hand(example, x_vals, y_vals, range(len(indices)))[0],
-            "A recorded before each step instead of after it": [0.0, *expected[:-1]],
-            "the loss recorded instead of A": losses,
+        alternatives = {
+            mistakes.INDICES_IGNORED: _by_hand(example, x_vals, y_vals, range(len(indices)))[0],
+            mistakes.LOSS_RECORDED: losses,
+            mistakes.handed_optimizer_not_used(example, problem.learning_rate, HANDED_RATE):
+                _by_hand(example, x_vals, y_vals, indices, problem.learning_rate)[0],
         }
-        mistake = next((m for m, values in mistakes.items() if np.allclose(got, values, rtol=RTOL)), "")
-        raise Mismatch(tried, f"A after each step: {_fmt(expected)}", _fmt(got), mistake)
-    if got[-1] != float(A.numpy()[0]):
-        raise Mismatch(tried, "the history to end at A's final value", f"{got[-1]} while A is {A.numpy()[0]}")
+        t = int(np.argmax(~np.isclose(got, expected, rtol=RTOL)))
+        start = 0.0 if t == 0 else got[t - 1]
+        one_step = [_by_hand(example, x_vals, y_vals, [i], start=start)[0][0] for i in range(len(x_vals))]
+        raise Mismatch(tried, f"A after each step: {_fmt(expected)}", _fmt(got),
+                       mistakes.trajectory_mistake(got, expected, alternatives, 0.0, final_A)
+                       or mistakes.wrong_sample(t, got[t], one_step, indices[t]))
+    if got[-1] != final_A:
+        raise Mismatch(tried, "the history to end at A's final value", f"{got[-1]} while A is {A.numpy()[0]}",
+                       mistakes.TRAINED_A_COPY)
     return f"{tried}, A goes {_fmt(expected)}"
 
 
@@ -281,21 +264,13 @@ def _check_predict_case(predict, x: list[float], A: float) -> str:
         raise Mismatch(tried, str(expected), "None", "nothing returned: return the classes")
     array = np.asarray(got)
     if array.shape != (len(x),):
-        raise Mismatch(tried, f"a 1-D array of {len(x)} classes", f"shape {array.shape}", "flatten it to 1-D")
+        raise Mismatch(tried, f"a 1-D array of {len(x)} classes", f"shape {array.shape}",
+                       mistakes.NOT_ONE_DIMENSIONAL if array.size == len(x) else "")
     if not np.all(np.isin(array, (0, 1))):
-        raise Mismatch(tried, str(expected), _fmt(array), "probabilities, not classes: 1 where the probability is "
-                       "at least 0.5, else 0")
+        raise Mismatch(tried, str(expected), _fmt(array), mistakes.predict_mistake(np.float32(x), A, array))
     got_classes = array.astype(int).tolist()
     if got_classes != expected:
-        mistakes = {
-            "the logit x + A compared with 0.5: compare the probability sigmoid(x + A) with 0.5":
-                [int(v + A >= 0.5) for v in x],
-            "> instead of >=: a point on the boundary has probability exactly 0.5, and is class 1":
-                [int(v > -A) for v in x],
-            "the classes swapped: class 1 is where the probability is high": [1 - c for c in expected],
-            "a boundary that stays put: it moves with A, to x = -A": [int(v >= 1) for v in x],
-        }
-        raise Mismatch(tried, str(expected), str(got_classes), next((m for m, c in mistakes.items() if c == got_classes), ""))
+        raise Mismatch(tried, str(expected), str(got_classes), mistakes.predict_mistake(np.float32(x), A, array))
     return f"{tried} gives {expected}"
 
 

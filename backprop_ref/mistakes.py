@@ -1,8 +1,14 @@
-"""Naming the likely mistake: what each common wrong answer would have produced on the same inputs.
+"""The catalogue of mistakes: the words a student reads for each common wrong answer, and how to recognise
+it from numbers alone.
 
-The checks compare a student's result with the reference; when they differ, the functions here replay the
-known mistakes on the same inputs and return the first one that reproduces the student's result, in the
-student's terms. None means no known mistake fits, and the check reports expected vs got alone.
+One catalogue for both places a student reads about a mistake: "Check my work" in the notebook
+(`backprop_checks.py`) and the grader's feedback (`autograder.checks`). Each gets the same words for the same
+mistake because both call these recognisers, each on its own inputs. A recogniser replays the known mistakes
+on the inputs that were tried and returns the words of the first one that reproduces what came back; None
+means no known mistake fits, and only expected versus got is said: a diagnosis is right or silent.
+
+It ships to students as `backprop_mistakes.py` (a symlink in `source/backprop/`, copied as a file into
+`release/`), so it imports nothing but NumPy and holds no solution beyond what the exercises' text says.
 """
 from __future__ import annotations
 
@@ -12,13 +18,32 @@ import numpy as np
 
 
 def sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
+    """In float64, exact for large |z| (no overflow in exp)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, np.float64)))
 
 
 def cross_entropy(logits, labels):
     """sigmoid_cross_entropy_with_logits in float64: max(z, 0) - z y + log(1 + exp(-|z|))."""
+    logits, labels = np.asarray(logits, np.float64), np.asarray(labels, np.float64)
     return np.maximum(logits, 0) - logits * labels + np.log1p(np.exp(-np.abs(logits)))
 
+
+# --- mistakes seen directly, without replaying anything ----------------------------------------------------
+
+NOT_REDUCED = "the loss is not reduced: take the mean over the batch (tf.reduce_mean)"
+KEEPS_A_DIMENSION = "the value is right but keeps a dimension: reduce to a scalar (no keepdims=True, no [1]-shaped result)"
+OUTSIDE_TENSORFLOW = ("the loss is computed outside TensorFlow (NumPy, or .numpy()), so backpropagation cannot see it; "
+                      "use tf operations on the tensors")
+HIDDEN_FROM_THE_TAPE = "part of the computation is hidden from the tape (tf.stop_gradient or a constant)"
+SHARED_OPTIMIZER = ("one optimizer made outside the function and returned at every call: create a new one inside "
+                    "the function (an optimizer keeps state for the variables it has updated)")
+LOSS_AFTER_UPDATE = "the loss after the update was returned; return the one computed under the tape"
+TRAINED_A_COPY = "the loop trained a copy of A, or another variable: train the variable A it is handed"
+NOT_FLOATS = "store float(A.numpy()[0]) after each step: a Python float, not the variable or an array"
+NOT_ONE_DIMENSIONAL = "a column or row instead of a 1-D array: flatten it (np.ravel, or [:, 0])"
+
+
+# --- losses --------------------------------------------------------------------------------------------
 
 # (what the student did, what that computes from (model output, targets)), in float64.
 LOSS_MISTAKES: dict[str, list[tuple[str, Callable]]] = {
@@ -76,18 +101,19 @@ LARGE = {"regression": ("errors", "a loss that grows more slowly than the square
 
 
 def loss_mistake(problem_name: str, outputs: Sequence[np.ndarray], targets: Sequence[np.ndarray],
-                 got: Sequence[float], expected: Sequence[float], sizes: Sequence[int],
-                 wrong: Sequence[bool]) -> str | None:
+                 got: Sequence[float], expected: Sequence[float], wrong: Sequence[bool],
+                 large: Sequence[bool]) -> str | None:
     """The known loss mistake that reproduces `got` on every batch, if one does; else what was observed of
-    the difference: right on the ordinary batches but not on the large ones, or a constant factor."""
+    the difference: right on the ordinary batches but not on the large ones (`large` marks those), or a
+    constant factor."""
     for description, mistaken in LOSS_MISTAKES[problem_name]:
         if all(_close(mistaken(np.float64(p), np.float64(t)), g) for p, t, g in zip(outputs, targets, got)):
             return description
-    ordinary = len(wrong) - 2  # loss_batches ends with the two batches of large errors or logits
-    if not any(wrong[:ordinary]):
+    if not any(w for w, big in zip(wrong, large) if not big):
         what, likely = LARGE[problem_name]
         finite = "" if np.all(np.isfinite(got)) else ", even nan or inf,"
         return f"right for ordinary {what}, wrong{finite} for large ones: {likely}"
+    sizes = [np.size(p) for p in outputs]
     ratios = [g / e for g, e in zip(got, expected) if e != 0]
     if all(n > 1 for n in sizes) and _close(ratios, [n / (n - 1) for n in sizes], rtol=1e-4, atol=0):
         return "divided by n - 1 instead of n: take the mean over the batch"
@@ -96,6 +122,8 @@ def loss_mistake(problem_name: str, outputs: Sequence[np.ndarray], targets: Sequ
     return None
 
 
+# --- optimizers ----------------------------------------------------------------------------------------
+
 def optimizer_mistake(learning_rate: float, gradients: np.ndarray, values: np.ndarray,
                       other_rates: dict[str, float]) -> str | None:
     """Name what an optimizer did from how each update's move differs from learning rate x gradient.
@@ -103,6 +131,7 @@ def optimizer_mistake(learning_rate: float, gradients: np.ndarray, values: np.nd
     Plain gradient descent moves by exactly that at every update, whatever the gradient's size, the
     variable's value or the updates before. Only updates large enough to measure well are read.
     """
+    gradients, values = np.asarray(gradients, np.float64), np.asarray(values, np.float64)
     moves = values[:-1] - values[1:]
     plain = learning_rate * gradients
     excess = moves - plain
@@ -137,10 +166,11 @@ def optimizer_mistake(learning_rate: float, gradients: np.ndarray, values: np.nd
         cap = np.abs(gradients[right]).max()
         return (f"gradients up to {cap:.3g} were applied in full, larger ones were cut: gradient clipping "
                 "(clipvalue, clipnorm or global_clipnorm); plain gradient descent applies every gradient in full")
-    chunks = [np.median(chunk) for chunk in np.array_split(rates, 5)]
-    if right[0] and np.all(np.diff(chunks) <= 1e-3 * learning_rate) and chunks[-1] < 0.99 * chunks[0]:
-        return (f"the learning rate fell from {learning_rate:g} to about {chunks[-1]:.3g} over the updates: a "
-                "learning-rate schedule or decay; plain gradient descent keeps it fixed")
+    if len(rates) >= 5:
+        chunks = [np.median(chunk) for chunk in np.array_split(rates, 5)]
+        if right[0] and np.all(np.diff(chunks) <= 1e-3 * learning_rate) and chunks[-1] < 0.99 * chunks[0]:
+            return (f"the learning rate fell from {learning_rate:g} to about {chunks[-1]:.3g} over the updates: a "
+                    "learning-rate schedule or decay; plain gradient descent keeps it fixed")
     return ("the updates do not follow learning rate x gradient: not plain gradient descent (an adaptive optimizer "
             "such as Adam, momentum, weight decay, clipping or a schedule)")
 
@@ -153,9 +183,12 @@ def _fits(ratios: np.ndarray) -> bool:
     return middle != 0 and bool(np.all(np.abs(ratios - middle) <= 0.05 * abs(middle)))
 
 
+# --- training steps ------------------------------------------------------------------------------------
+
 def step_mistake(initial: float, got: float, expected: float, learning_rate: float, gradient: float,
                  course_rate: float) -> str | None:
-    """Name what a training step did to A from where A ended."""
+    """Name what a training step did to A from where A ended (`course_rate`: the example's own rate, which
+    a step that ignores the optimizer it is handed would use)."""
     if learning_rate != course_rate and _close(got, initial - course_rate * gradient, rtol=1e-4, atol=1e-6):
         return (f"the optimizer it was handed was not used: A moved by {course_rate:g} x gradient (the course's "
                 f"rate), but the optimizer passed in has learning rate {learning_rate:g}; let that optimizer "
@@ -171,9 +204,40 @@ def step_mistake(initial: float, got: float, expected: float, learning_rate: flo
     return f"A moved {ratio:.4g} times the expected distance"
 
 
+# --- training loops ------------------------------------------------------------------------------------
+
+# What a loop's history would be had it made one of these mistakes: the caller replays each on its inputs.
+INDICES_IGNORED = "the indices are ignored: step t used sample t instead of sample indices[t]"
+LOSS_RECORDED = "the loss was recorded instead of A"
+FIRST_TARGET = "every step used the first sample's target: step t must use y_vals[indices[t]]"
+TARGET_ZERO = "every step used the target y_vals[0]: step t must use y_vals[indices[t]]"
+
+
+def count_mistake(count: int, indices: int, samples: int, steps: int, right_so_far: bool) -> str | None:
+    """Name why a loop returned `count` values for `indices` indices (`samples`: len(x_vals); `steps`: the
+    example's own run; `right_so_far`: its values match the first `count` steps of a correct run)."""
+    named = {samples: "one step per sample of x_vals instead of one per index",
+             steps: f"a fixed number of steps ({steps}) instead of one per index",
+             indices - 1: "one index skipped (the first or the last)"}
+    if count in named:
+        return named[count]
+    if 0 < count < indices and right_so_far:
+        return (f"its {count} steps were right, then it stopped before the indices ran out (when A moved little, "
+                "say): take one step per index, every time")
+    return None
+
+
+def handed_optimizer_not_used(problem_name: str, course_rate: float, handed_rate: float) -> str:
+    return (f"the optimizer it was handed was not used: the steps moved A at learning rate {course_rate:g} "
+            f"(make_{problem_name}_optimizer's), not at the handed optimizer's {handed_rate:g}; pass `optimizer` "
+            "to every step")
+
+
 def trajectory_mistake(got: np.ndarray, expected: np.ndarray, alternatives: dict[str, np.ndarray],
                        initial: float, final_A: float) -> str | None:
-    """Name what a training loop did from the history it returned and where it left A."""
+    """Name what a training loop did from the history it returned and where it left A (`alternatives`:
+    a mistake's words, the history it gives on the same inputs)."""
+    got, expected = np.asarray(got, np.float64), np.asarray(expected, np.float64)
     for description, alternative in alternatives.items():
         if len(alternative) == len(got) and _close(got, alternative, rtol=1e-4, atol=1e-5):
             return description
@@ -196,9 +260,12 @@ def wrong_sample(step: int, got: float, one_step_from: list[float], index: int) 
     return None
 
 
+# --- predict -------------------------------------------------------------------------------------------
+
 def predict_mistake(x: np.ndarray, A: float, got: np.ndarray) -> str | None:
     """Name what a predict function computed from the classes it returned for (x, A)."""
-    logits = np.float64(x) + A
+    x, got = np.asarray(x, np.float64), np.asarray(got)
+    logits = x + A
     if not np.all(np.isin(got, (0, 1))):
         if np.all((got >= 0) & (got <= 1)) and _close(got, sigmoid(logits), rtol=1e-3, atol=1e-4):
             return "probabilities returned instead of classes: return 1 where sigmoid(x + A) >= 0.5, else 0"
@@ -209,8 +276,7 @@ def predict_mistake(x: np.ndarray, A: float, got: np.ndarray) -> str | None:
         "the logit x + A was compared with 0.5; compare the probability sigmoid(x + A) with 0.5 (or the logit with 0)":
             logits >= 0.5,
         "the classes are inverted (1 where sigmoid(x + A) < 0.5)": logits < 0,
-        "A is ignored: x is thresholded at a fixed value instead of at the model's boundary x = -A":
-            np.float64(x) >= 1.0,
+        "A is ignored: x is thresholded at a fixed value instead of at the model's boundary x = -A": x >= 1.0,
     }
     for description, classes in candidates.items():
         if np.array_equal(got, classes.astype(got.dtype)):

@@ -1,0 +1,1 @@
+../../backprop_ref/mistakes.py
