@@ -102,6 +102,7 @@ def _grader_names(check, seed=grading_inputs.DEFAULT_SEED) -> str:
     return ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.name)
 def test_check_my_work_and_the_grader_name_a_mistake_in_the_same_words(mistake):
     """Both name mistakes from one catalogue (backprop_mistakes.py): where both name one, it is the same one,
