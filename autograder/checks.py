@@ -20,6 +20,8 @@ stay within ~1e-6 of each other. The mistakes named in `backprop_ref.mistakes` d
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from backprop_ref import tf2
@@ -318,6 +320,20 @@ def judge_predict(problem: Problem, observation: dict, seed: int) -> None:
                         mistakes.predict_mistake(x, A_value, got))
 
 
+RUNS = {"convergence": grading_inputs.convergence_run, "far": grading_inputs.far_start_run}
+
+
+@functools.lru_cache(maxsize=8)
+def reference_run(problem_name: str, seed: int, which: str) -> tuple[grading_inputs.Run, np.ndarray]:
+    """One of the grader's runs (RUNS) and the reference's trajectory on it: computed once per (problem, seed,
+    run) and reused by every judgement and plot that needs it (read-only)."""
+    problem = PROBLEMS[problem_name]
+    run = RUNS[which](problem, seed)
+    trajectory = tf2.run(problem, run.x, run.y, run.initial_A, run.indices)
+    trajectory.setflags(write=False)
+    return run, trajectory
+
+
 def judge_convergence(problem: Problem, observation: dict, seed: int) -> None:
     """End to end, with everything the student wrote: a short run from far on the other side of the optimum
     follows the reference's, and the seed's full run lands where the reference's does, near the ideal A; for
@@ -325,12 +341,10 @@ def judge_convergence(problem: Problem, observation: dict, seed: int) -> None:
     correctly."""
     name = f"train_{problem.name}"
     _reported_error(observation, observation.get("function", name))
-    far = grading_inputs.far_start_run(problem, seed)
-    far_reference = tf2.run(problem, far.x, far.y, far.initial_A, far.indices)
+    far, far_reference = reference_run(problem.name, seed, "far")
     _judge_run(problem, far, far_reference, observation, "far_", f"{len(far.indices)} steps from A = "
                f"{far.initial_A:g}, far on the other side of the optimum (a start the training explorer offers)")
-    run = grading_inputs.convergence_run(problem, seed)
-    expected = tf2.run(problem, run.x, run.y, run.initial_A, run.indices)
+    run, expected = reference_run(problem.name, seed, "convergence")
     final_A = _judge_run(problem, run, expected, observation, "", f"the tutorial's run, {problem.steps} steps from "
                          f"A = {run.initial_A:.4g} on the grader's data (exact optimum "
                          f"{problem.optimum(run.x, run.y):.4f}, ideal {problem.ideal:g})")

@@ -2,7 +2,7 @@
 
 The end-to-end convergence items observe the student's whole run on the grader's data; `trajectory_output`
 turns that observation into a plot under the item's test cell, so the feedback shows where the run went,
-not only whether it ended in the right place. The reference runs here, in nbgrader's process.
+not only whether it ended in the right place. The reference's run is the judge's (checks.reference_run).
 """
 from __future__ import annotations
 
@@ -11,12 +11,10 @@ import base64
 import numpy as np
 from nbformat import NotebookNode
 
-from backprop_ref import tf2
 from backprop_ref.plots import comparison_png
 from backprop_ref.problem import PROBLEMS
 
-from . import grading_inputs
-from .checks import GradingFailure, reported_history
+from .checks import GradingFailure, reference_run, reported_history
 
 
 def trajectory_output(problem_name: str, observation: dict, seed: int) -> NotebookNode | None:
@@ -29,8 +27,7 @@ def trajectory_output(problem_name: str, observation: dict, seed: int) -> Notebo
     except GradingFailure:
         return None
     finite = history[np.isfinite(history)]
-    run = grading_inputs.convergence_run(problem, seed)
-    reference = tf2.run(problem, run.x, run.y, run.initial_A, run.indices)
+    run, reference = reference_run(problem.name, seed, "convergence")
     title = f"{problem.name.capitalize()}: your training run and the reference's, from A = {run.initial_A:.3f}"
     picture = comparison_png(finite, reference, run.initial_A, problem.optimum(run.x, run.y), problem.ideal, title)
     ending = f"yours ends at {finite[-1]:.4f}" if finite.size else "yours has no finite value"
