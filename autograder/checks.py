@@ -30,7 +30,7 @@ from backprop_ref.quiet_tf import tf
 
 from backprop_ref import mistakes
 
-from . import grading_inputs, probe
+from . import grading_inputs, probe, reports
 from .grading_inputs import DEFAULT_SEED
 
 VALUE_RTOL, VALUE_ATOL = 1e-3, 1e-6  # loss values and gradients of one batch
@@ -407,20 +407,20 @@ JUDGES = {"loss": judge_loss, "optimizer": judge_optimizer, "train_step": judge_
 def judge(observation: dict, seed: int, check: str | None = None, problem_name: str | None = None) -> None:
     """The verdict on one observation made with the grading seed `seed`: None, or GradingFailure.
 
-    `check` and `problem_name`, when given, are what the grader asked for; the report must be of that.
+    `check` and `problem_name`, when given, are what the grader asked for; the report must be of that. A
+    report that is not as the probe writes it is tampering (`reports.malformed`); anything else the judgement
+    raises is the grader's own error, and goes up as it is.
     """
-    if not isinstance(observation, dict) or observation.get("check") not in JUDGES:
-        raise Tampering("the report of this check is not an observation the grader knows")
+    how = reports.malformed(observation)
+    if how is not None:
+        raise Tampering(f"the report of this check is malformed: {how}")
     asked = (check or observation["check"], problem_name or observation.get("problem"))
     if (observation["check"], observation.get("problem")) != asked or observation.get("seed") != seed:
         raise Tampering(f"the report is of {observation['check']} ({observation.get('problem')}, seed "
                         f"{observation.get('seed')}), not of what the grader asked")
-    try:
-        JUDGES[observation["check"]](PROBLEMS[observation["problem"]], observation, seed)
-    except GradingFailure:
-        raise
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
-        raise Tampering(f"the report of this check is malformed ({type(error).__name__}: {error})") from None
+    if observation["problem"] not in PROBLEMS:
+        raise Tampering(f"the report is of a problem the grader does not know ({observation['problem']})")
+    JUDGES[observation["check"]](PROBLEMS[observation["problem"]], observation, seed)
 
 
 def check_loss(problem_name: str, loss, seed: int = DEFAULT_SEED) -> None:

@@ -6,6 +6,7 @@ source notebook's solutions with nbgrader's markers removed; a mistake replaces 
 from __future__ import annotations
 
 import copy
+import linecache
 import os
 import sys
 import time
@@ -77,7 +78,10 @@ def _helpers_importable(root: Path):
 
 
 def _execute(cell: NotebookNode, namespace: dict) -> None:
-    exec(compile(cell.source, f"<cell {grade_id(cell)}>", "exec"), namespace)
+    """As IPython runs a cell: its source is in linecache, where AutoGraph (tf.function) reads a function's."""
+    filename = f"<cell {grade_id(cell)}>"
+    linecache.cache[filename] = (len(cell.source), None, cell.source.splitlines(keepends=True), filename)
+    exec(compile(cell.source, filename, "exec"), namespace)
 
 
 def run_in_process(answers: dict[str, str], root: Path | None = None,

@@ -11,10 +11,12 @@ feedback shows. A test cell that reports nothing, or other than it was asked, fa
 Then the re-check: the student's code cells run again in a new contained kernel, with the hidden checks
 alone in place of the test cells and another grading seed. A check that passed on the notebook's own
 report but fails on the re-check is flagged as tampering: its report cannot have come from the functions.
+A failure of the grader itself is a `GraderError`, for the instructor: never a verdict.
 """
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
 
 from nbformat import NotebookNode
@@ -95,6 +97,11 @@ def _failure_output(failure: GradingFailure) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=str(failure), traceback=[f"{ename}: {failure}"])
 
 
+class GraderError(RuntimeError):
+    """The grader itself failed on a submission (a bug of ours, not the student's): nbgrader reports it to the
+    instructor with the traceback and leaves the submission ungraded; the student is never told "tampering"."""
+
+
 class JudgeObservations(NbGraderPreprocessor):
     """Judge the hidden checks' observations in nbgrader's process, then re-check them."""
 
@@ -114,7 +121,8 @@ class JudgeObservations(NbGraderPreprocessor):
             if not asked:
                 continue
             observations, cell_failed = take_observations(cell), failed(cell)
-            failure = verdict(asked, observations, self.grading_seed, cell_failed)
+            with self._grader_errors(cell):
+                failure = verdict(asked, observations, self.grading_seed, cell_failed)
             if failure is not None:
                 failure = _naming_failed_parts(failure, asked, failed_above)
             if failure is not None or cell_failed:
@@ -124,10 +132,23 @@ class JudgeObservations(NbGraderPreprocessor):
             elif not cell_failed:
                 passed[index] = asked
             if not isinstance(failure, Tampering):
-                self._show_runs(cell, asked, observations)
+                with self._grader_errors(cell):
+                    self._show_runs(cell, asked, observations)
         if self.recheck and passed:
             self._recheck(nb, resources, passed)
         return nb, resources
+
+    @contextlib.contextmanager
+    def _grader_errors(self, cell: NotebookNode):
+        """What the grader raises while judging a cell, named as the grader's error (verdicts are returned,
+        never raised: anything raised here is a bug of ours)."""
+        try:
+            yield
+        except Exception as error:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            raise GraderError(f"{self._who}: cell {grade_id}: the grader itself failed while judging it "
+                              f"({type(error).__name__}: {error}); the submission is left ungraded: report this "
+                              "to the course's maintainers, then grade it again") from error
 
     def _fail(self, cell: NotebookNode, failure: GradingFailure) -> None:
         """The verdict goes first among the cell's outputs: it is the message the student reads."""
@@ -158,7 +179,8 @@ class JudgeObservations(NbGraderPreprocessor):
         for index, asked in passed.items():
             cell = recheck.cells[index]
             observations = take_observations(cell)
-            failure = verdict(asked, observations, self.recheck_seed, failed(cell))
+            with self._grader_errors(cell):
+                failure = verdict(asked, observations, self.recheck_seed, failed(cell))
             if failure is None and failed(cell):
                 failure = GradingFailure(next(f"{o.ename}: {o.evalue}" for o in cell.outputs if o.output_type == "error"))
             if failure is not None:

@@ -1,6 +1,8 @@
 """The hidden checks, run in-process on known submissions: right answers pass, each mistake is caught
 alone and named. (The same submissions go through real nbgrader in test_workflow.py.)"""
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -133,3 +135,28 @@ def test_a_mistakes_verdict_is_the_same_on_every_grading_seed(name):
                 if item in mistake.says:
                     assert mistake.says[item] in str(failure), (seed, str(failure))
         assert lost == mistake.loses, seed
+
+
+def test_a_malformed_report_is_tampering_and_a_grader_bug_is_not(monkeypatch):
+    """The report's shape is checked before judging (autograder/reports.py): a report that is not as the probe
+    writes it is tampering; once it is, what the judgement raises is the grader's own error, raised as it is."""
+    from autograder import probe, reports
+
+    assert set(reports.SHAPES) == set(checks.JUDGES)
+    seed = grading_inputs.DEFAULT_SEED
+    honest = probe.observe_loss("regression", namespace_of(reference_answers())["regression_loss"], seed)
+    checks.judge(honest, seed)
+    for breaking in (lambda o: o["cases"][0].update(value={"shape": [2], "values": [1.0]}),
+                     lambda o: o["cases"].append("a case"), lambda o: o.pop("cases"),
+                     lambda o: o["cases"][1].pop("gradient"), lambda o: o.update(seed="7")):
+        report = copy.deepcopy(honest)
+        breaking(report)
+        with pytest.raises(checks.Tampering, match="malformed|not of what"):
+            checks.judge(report, seed)
+
+    def buggy_judge(problem, observation, seed):
+        return 1 / 0
+
+    monkeypatch.setitem(checks.JUDGES, "loss", buggy_judge)
+    with pytest.raises(ZeroDivisionError):
+        checks.judge(honest, seed)
