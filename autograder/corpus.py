@@ -75,7 +75,7 @@ MISTAKES = [
         {"train_regression":
             "def train_regression(x_vals, y_vals, A, optimizer, indices):\n    return [10.0] * len(indices)"},
         frozenset({"test_train_regression", "test_train_regression_converges"}),
-        {"test_train_regression": "never trained"},
+        {"test_train_regression": "A never moved"},
     ),
     Mistake(
         "answer_assigned", "classification loop: sets A to the known answer -1 instead of training",

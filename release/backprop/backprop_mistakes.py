@@ -141,7 +141,7 @@ def optimizer_mistake(learning_rate: float, gradients: np.ndarray, values: np.nd
     # How far float32 rounding of the variable alone can move each update's rate.
     rounding = 4 * np.spacing(np.maximum(np.abs(values[:-1]), np.abs(values[1:])).astype(np.float32)) / np.abs(gradients)
     rate = float(np.median(rates[clear])) if clear.any() else float(np.median(rates))
-    if np.all(np.abs(rates - rate) <= 1e-4 * abs(rate) + rounding):
+    if np.all(np.abs(rates - rate) <= 1e-4 * abs(rate) + rounding) and not _close(rate, learning_rate, rtol=1e-3, atol=0):
         if _close(rate, -learning_rate, rtol=1e-3, atol=0):
             return "gradient ascent: the update goes uphill (a negative learning rate)"
         for name, other in other_rates.items():
@@ -241,13 +241,14 @@ def trajectory_mistake(got: np.ndarray, expected: np.ndarray, alternatives: dict
     for description, alternative in alternatives.items():
         if len(alternative) == len(got) and _close(got, alternative, rtol=1e-4, atol=1e-5):
             return description
-    if len(got) > 1 and np.all(got == got[-1]) and _close(got[-1], final_A, rtol=1e-5, atol=1e-6):
+    moved = not _close(final_A, initial, rtol=0, atol=1e-7)
+    if len(got) > 1 and moved and np.all(got == got[-1]) and _close(got[-1], final_A, rtol=1e-5, atol=1e-6):
         return ("every entry is A's final value: the list holds A itself, not a copy of its value "
                 "after each step (append float(A.numpy()[0]))")
     if _close(got[1:], expected[:-1], rtol=1e-4, atol=1e-5) and _close(got[0], initial, rtol=1e-5, atol=1e-6):
         return "A recorded before each step instead of after it"
-    if _close(final_A, initial, rtol=0, atol=1e-7):
-        return "A itself was never trained: its value after the loop is still the initial value"
+    if not moved:
+        return "A never moved: after the loop it still holds its initial value"
     return None
 
 

@@ -90,26 +90,44 @@ def _loss_value(example: str, outputs, targets) -> float:
     return float(np.mean((z - y) ** 2) if example == "regression" else np.mean(mistakes.cross_entropy(z, y)))
 
 
+def _loss_gradient(example: str, outputs, targets) -> np.ndarray:
+    """d loss / d output of each sample: 2(z - y)/n for the L2 loss, (sigmoid(z) - y)/n for the cross-entropy."""
+    z, y = np.asarray(outputs, np.float64), np.asarray(targets, np.float64)
+    return (2 * (z - y) if example == "regression" else mistakes.sigmoid(z) - y) / len(z)
+
+
 def check_loss(example: str, loss) -> str:
     """Every case is computed before any verdict, so a wrong value is named from all of them."""
     cases = [_loss_case(example, loss, outputs, targets) for outputs, targets in LOSS_INPUTS[example]]
-    wrong = [not math.isclose(got, expected, rel_tol=RTOL) for _, expected, got in cases]
+    wrong = [not math.isclose(got, expected, rel_tol=RTOL) for _, expected, got, _ in cases]
     if any(wrong):
-        tried, expected, got = cases[wrong.index(True)]
+        tried, expected, got, _ = cases[wrong.index(True)]
         outputs, targets = zip(*LOSS_INPUTS[example])
         mistake = mistakes.loss_mistake(example, [np.float32(o) for o in outputs], [np.float32(t) for t in targets],
                                         [c[2] for c in cases], [c[1] for c in cases], wrong, LARGE)
         raise Mismatch(tried, f"{expected:.5g}", f"{got:.5g}", mistake)
-    return "; ".join(f"{tried} = {expected:.5g}, a scalar tensor" for tried, expected, _ in cases)
+    for (tried, _, _, gradient), (outputs, targets) in zip(cases, LOSS_INPUTS[example]):
+        expected_gradient = _loss_gradient(example, outputs, targets)
+        if gradient is None:
+            raise Mismatch(tried, f"a gradient with respect to the outputs, {_fmt(expected_gradient)}",
+                           "no gradient: the value is right, but backpropagation cannot see how it was computed",
+                           mistakes.OUTSIDE_TENSORFLOW)
+        if not np.allclose(gradient, expected_gradient, rtol=RTOL, atol=1e-7):
+            raise Mismatch(tried, f"the gradient with respect to the outputs {_fmt(expected_gradient)}",
+                           _fmt(gradient), mistakes.HIDDEN_FROM_THE_TAPE if not np.any(gradient) else "")
+    return "; ".join(f"{tried} = {expected:.5g}, a scalar tensor, with the right gradient" for tried, expected, _, _ in cases)
 
 
-def _loss_case(example: str, loss, outputs: list[float], targets: list[float]) -> tuple[str, float, float]:
-    """(what was tried, the expected value, the value returned), once the value is a scalar tensor."""
+def _loss_case(example: str, loss, outputs: list[float], targets: list[float]) -> tuple:
+    """(what was tried, the expected value, the value returned, its gradient with respect to the outputs or
+    None), once the value is a scalar tensor."""
     import tensorflow as tf
 
     expected = _loss_value(example, outputs, targets)
     tried = f"{example}_loss({outputs}, {targets})"
-    got = loss(tf.constant(outputs), np.float32(targets))
+    output = tf.Variable(outputs)
+    with tf.GradientTape() as recorded:
+        got = loss(output * 1.0, np.float32(targets))  # a tensor, as the model's output is
     if got is None:
         raise Mismatch(tried, f"{expected:.5g}", "None", "the function returns nothing: add a return")
     if np.ndim(got) != 0:
@@ -120,7 +138,8 @@ def _loss_case(example: str, loss, outputs: list[float], targets: list[float]) -
     if not tf.is_tensor(got):
         raise Mismatch(tried, f"a TensorFlow tensor, {expected:.5g}", f"{type(got).__name__} {float(got):.5g}",
                        mistakes.OUTSIDE_TENSORFLOW)
-    return tried, expected, float(got)
+    gradient = recorded.gradient(got, output)
+    return tried, expected, float(got), None if gradient is None else gradient.numpy().astype(np.float64)
 
 
 OPTIMIZER_GRADIENTS = [1.0, 50.0, -20.0, 0.5, 8.0, 100.0, -3.0, 30.0, 2.0, 60.0]  # small and large, both signs
@@ -151,9 +170,9 @@ def check_optimizer(example: str, make_optimizer) -> str:
     return f"a new optimizer at every call, moving A by {rate} × the gradient at every update, however large"
 
 
-STEP_CASES = {  # (A, x, y): from A = 0, one step on one sample
-    "regression": (0.0, 1.0, 10.0),
-    "classification": (0.0, 0.5, 1.0),  # a logit of 0.5: away from 0, where a hand-written loss may have a kink
+STEP_CASES = {  # (A, x, y): one step on one sample, from an A that is not 0 (where an extra term may vanish)
+    "regression": (2.0, 1.0, 10.0),
+    "classification": (-1.5, 0.5, 1.0),  # a logit of -1: away from 0, where a hand-written loss may have a kink
 }
 # After a step at the example's own rate, a step (and the loop) is handed an optimizer at another rate: it
 # must use the optimizer it is handed.
@@ -188,9 +207,9 @@ def _check_step_case(example: str, train_step, rate: float) -> str:
     return f"{tried}, A moves to {after_A:.5g} and the step returns the loss before it, {before:.5g}"
 
 
-LOOP_CASES = {  # (x_vals, y_vals, indices): three samples, two steps
-    "regression": ([1.0, 2.0, 1.5], [10.0, 10.0, 10.0], [1, 0]),
-    "classification": ([0.0, 5.0, -2.0], [1.0, 0.0, 0.0], [1, 0]),
+LOOP_CASES = {  # (x_vals, y_vals, indices): three samples, four steps; the indices repeat one and are not sorted
+    "regression": ([1.0, 2.0, 1.5], [10.0, 10.0, 10.0], [2, 0, 2, 1]),
+    "classification": ([0.0, 5.0, -2.0], [1.0, 0.0, 0.0], [2, 0, 2, 1]),
 }
 
 
@@ -229,7 +248,7 @@ def check_train_loop(example: str, train) -> str:
         raise Mismatch(tried, "Python floats", ", ".join(sorted({type(a).__name__ for a in got})), held or mistakes.NOT_FLOATS)
     if not np.allclose(got, expected, rtol=RTOL):
         alternatives = {
-            mistakes.INDICES_IGNORED: _by_hand(example, x_vals, y_vals, range(len(indices)))[0],
+            mistakes.INDICES_IGNORED: _by_hand(example, x_vals, y_vals, [t % len(x_vals) for t in range(len(indices))])[0],
             mistakes.LOSS_RECORDED: losses,
             mistakes.handed_optimizer_not_used(example, problem.learning_rate, HANDED_RATE):
                 _by_hand(example, x_vals, y_vals, indices, problem.learning_rate)[0],
