@@ -142,7 +142,7 @@ def _loss_case(example: str, loss, outputs: list[float], targets: list[float]) -
     return tried, expected, float(got), None if gradient is None else gradient.numpy().astype(np.float64)
 
 
-OPTIMIZER_GRADIENTS = [1.0, 50.0, -20.0, 0.5, 8.0, 100.0, -3.0, 30.0, 2.0, 60.0]  # small and large, both signs
+OPTIMIZER_GRADIENTS = [1.0, 50.0, -20.0, 0.5, 8.0, 100.0, -3.0, 30.0, 2.0, 1000.0]  # from 0.5 to 1000, both signs
 
 
 def check_optimizer(example: str, make_optimizer) -> str:
