@@ -66,6 +66,8 @@ def _reported_error(observation: dict, name: str) -> None:
         return
     if error.get("not_written"):
         raise _fail(name, "not written yet (it still raises NotImplementedError).")
+    if error.get("changed_input"):
+        raise _fail(name, f"changed the {error['changed_input']} it was handed, in place.", mistakes.CHANGED_INPUT)
     raise _fail(name, f"raised {error['raised']}")
 
 

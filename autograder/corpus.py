@@ -329,6 +329,12 @@ MISTAKES += [
         frozenset({"test_predict"}),
         {"test_predict": "not > 0.5"},
     ),
+    Mistake(
+        "predict_changes_x", "predict: adds A to x_vals in place (right classes, but the caller's data changes)",
+        {"predict": "def predict(x_vals, A):\n    x_vals += A.numpy()[0]\n    return (x_vals >= 0).astype(int)"},
+        frozenset({"test_predict", "test_train_classification_converges"}),
+        {"test_predict": "changed the x_vals it was handed"},
+    ),
 ]
 BY_NAME = {m.name: m for m in MISTAKES}
 

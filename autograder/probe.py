@@ -15,6 +15,7 @@ step or loop does with them.
 """
 from __future__ import annotations
 
+import inspect
 import os
 from typing import Any, Callable
 
@@ -94,15 +95,28 @@ def array_report(value) -> dict:
 
 
 def _call(function: Callable, *args) -> tuple[Any, dict | None]:
-    """The student's function's result, or what went wrong in it."""
+    """The student's function's result, or what went wrong in it: it raised, or it changed an array it was
+    handed (in place: the notebook's later cells would see other data)."""
+    given = [(k, arg.copy()) for k, arg in enumerate(args) if isinstance(arg, np.ndarray)]
     try:
-        return function(*args), None
+        result = function(*args)
     except NotImplementedError as error:
         if not error.args:  # the template's bare `raise NotImplementedError()`; TensorFlow's own say why
             return None, {"not_written": True}
         return None, {"raised": f"NotImplementedError: {error}"[:1000]}
     except Exception as error:  # the student's code may raise anything
         return None, {"raised": f"{type(error).__name__}: {error}"[:1000]}
+    changed = [k for k, before in given if not np.array_equal(args[k], before, equal_nan=before.dtype.kind == "f")]
+    if changed:
+        return None, {"changed_input": _parameter(function, changed[0])}
+    return result, None
+
+
+def _parameter(function: Callable, position: int) -> str:
+    try:
+        return list(inspect.signature(function).parameters)[position]
+    except (TypeError, ValueError, IndexError):
+        return f"argument {position + 1}"
 
 
 def _publish(check: str, problem: str, seed: int, **numbers) -> dict:

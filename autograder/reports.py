@@ -104,8 +104,8 @@ def malformed(observation) -> str | None:
         _is(isinstance(observation.get("problem"), str) and isinstance(observation.get("seed"), int), "it names no problem or seed")
         error = observation.get("error")
         if error is not None:
-            _is(isinstance(error, dict) and (error.get("not_written") is True or isinstance(error.get("raised"), str)),
-                "its error is no error")
+            _is(isinstance(error, dict) and (error.get("not_written") is True or isinstance(error.get("raised"), str)
+                                             or isinstance(error.get("changed_input"), str)), "its error is no error")
             _is(observation["check"] != "optimizer" or observation.get("values") is None, "it holds values and an error")
             return None
         SHAPES[observation["check"]](observation)

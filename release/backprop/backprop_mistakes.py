@@ -40,6 +40,8 @@ SHARED_OPTIMIZER = ("one optimizer made outside the function and returned at eve
 LOSS_AFTER_UPDATE = "the loss after the update was returned; return the one computed under the tape"
 TRAINED_A_COPY = "the loop trained a copy of A, or another variable: train the variable A it is handed"
 NOT_FLOATS = "store float(A.numpy()[0]) after each step: a Python float, not the variable or an array"
+CHANGED_INPUT = ("it changed an array it was handed, in place (x_vals += A, say): compute new values and leave the "
+                 "caller's data as it was (the notebook's later cells use it)")
 NOT_ONE_DIMENSIONAL = "a column or row instead of a 1-D array: flatten it (np.ravel, or [:, 0])"
 
 

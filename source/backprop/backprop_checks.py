@@ -75,6 +75,13 @@ def _fmt(values) -> str:
     return "[" + ", ".join(f"{v:.5g}" for v in values) + "]"
 
 
+def _left_as_it_was(tried: str, name: str, given: np.ndarray, values: list[float]) -> None:
+    """A function must not change the arrays it is handed: the notebook's later cells use them."""
+    if not np.array_equal(given, np.float32(values)):
+        raise Mismatch(tried, f"{name} left as it was, {_fmt(values)}", f"{name} changed to {_fmt(given)}",
+                       mistakes.CHANGED_INPUT)
+
+
 # --- the checks, one per kind of exercise, each taking the example's name ------------------------------
 
 LOSS_INPUTS = {  # (model outputs, targets) for each example's loss: ordinary values, then large ones
@@ -233,7 +240,10 @@ def check_train_loop(example: str, train) -> str:
     expected, losses = _by_hand(example, x_vals, y_vals, indices)
     A = tf.Variable([0.0])
     tried = f"from A = 0 on x_vals = {x_vals}, indices = {indices}, with SGD({HANDED_RATE})"
-    got = train(np.float32(x_vals), np.float32(y_vals), A, tf.keras.optimizers.SGD(learning_rate=HANDED_RATE), indices)
+    given_x, given_y = np.float32(x_vals), np.float32(y_vals)
+    got = train(given_x, given_y, A, tf.keras.optimizers.SGD(learning_rate=HANDED_RATE), indices)
+    _left_as_it_was(tried, "x_vals", given_x, x_vals)
+    _left_as_it_was(tried, "y_vals", given_y, y_vals)
     if got is None:
         raise Mismatch(tried, f"A's {len(indices)} values, one per step", "None", "nothing returned: return the history")
     got = list(got)
@@ -278,7 +288,9 @@ def _check_predict_case(predict, x: list[float], A: float) -> str:
 
     expected = [int(v >= -A) for v in x]
     tried = f"predict({x}, A = {A:g}), boundary x = {-A:g}"
-    got = predict(np.float32(x), tf.Variable([A]))
+    x_vals = np.float32(x)
+    got = predict(x_vals, tf.Variable([A]))
+    _left_as_it_was(tried, "x_vals", x_vals, x)
     if got is None:
         raise Mismatch(tried, str(expected), "None", "nothing returned: return the classes")
     array = np.asarray(got)
