@@ -330,6 +330,15 @@ MISTAKES += [
         {"test_predict": "not > 0.5"},
     ),
     Mistake(
+        "learning_rate_schedule", "regression optimizer: SGD whose rate halves every 100 updates (ExponentialDecay)",
+        {"make_regression_optimizer": (
+            "def make_regression_optimizer():\n"
+            "    rate = tf.keras.optimizers.schedules.ExponentialDecay(0.02, decay_steps=100, decay_rate=0.5)\n"
+            "    return tf.keras.optimizers.SGD(learning_rate=rate)")},
+        frozenset({"test_make_regression_optimizer", "test_train_regression_converges"}),
+        {"test_make_regression_optimizer": "learning-rate schedule"},
+    ),
+    Mistake(
         "predict_changes_x", "predict: adds A to x_vals in place (right classes, but the caller's data changes)",
         {"predict": "def predict(x_vals, A):\n    x_vals += A.numpy()[0]\n    return (x_vals >= 0).astype(int)"},
         frozenset({"test_predict", "test_train_classification_converges"}),

@@ -56,7 +56,7 @@ def _targets(problem: Problem, rng: np.random.Generator, x: np.ndarray, y: np.nd
 
 def loss_batches(problem: Problem, seed: int = DEFAULT_SEED) -> list[Batch]:
     """Batches of 1, 3 and 10 samples at values of A away from the optimum (so the loss is not ~0), then
-    the whole range a run can reach: large errors (regression), logits up to +-40 (classification).
+    the whole range a run can reach and beyond: large errors (regression), logits up to +-105 (classification).
 
     Targets vary from sample to sample; classification batches hold both labels (but for the single
     sample). Logits stay away from 0, where a correct formula may have a kink its gradient cannot see.
@@ -73,8 +73,9 @@ def loss_batches(problem: Problem, seed: int = DEFAULT_SEED) -> list[Batch]:
         else:
             pick = rng.choice(len(x_all), size, replace=False)
         batches.append(Batch(A, x_all[pick], y_all[pick]))
-    if problem is CLASSIFICATION:  # far on either side of every boundary, where sigmoid rounds to 0 or 1
-        for A in (25.0, -25.0):
+    if problem is CLASSIFICATION:  # far on either side of every boundary, where sigmoid rounds to 0 or 1; and
+        # further out than any run goes (logits to ~105), where exp overflows in float32
+        for A in (25.0, -25.0, 90.0, -90.0):
             x = rng.uniform(-15.0, 15.0, 8).astype(np.float32)
             batches.append(Batch(A, x, rng.permutation(np.repeat(np.float32([0, 1]), 4)), large=True))
     else:  # errors in the hundreds, of both signs
@@ -103,13 +104,14 @@ class StepCase:
 
 def step_cases(problem: Problem, seed: int = DEFAULT_SEED) -> list[StepCase]:
     """Single samples and batches, each from its own starting A: small, ordinary and large stand-in
-    gradients of both signs at the course's rate, and one step handed an optimizer at another rate."""
+    gradients of both signs at the course's rate, one step handed an optimizer at another rate, and one from
+    an A further out than any run goes (a step that clamps or rescales A shows)."""
     rng = rng_for(seed, "step", problem.name)
     x_all, y_all = problem.make_data(rng)
     y_all = _targets(problem, rng, x_all, y_all)
-    starts = (2.0, 12.5, 7.0, -1.5) if problem.name == "regression" else (4.0, -3.0, 1.0, -6.0)
-    sizes, scales = (1, 4, 1, 3), (1.0, -0.01, 60.0, 2.0)
-    rates = (problem.learning_rate,) * 3 + (OTHER_LEARNING_RATE,)
+    starts = (2.0, 12.5, 7.0, -1.5, -150.0) if problem.name == "regression" else (4.0, -3.0, 1.0, -6.0, -150.0)
+    sizes, scales = (1, 4, 1, 3, 1), (1.0, -0.01, 60.0, 2.0, 1.0)
+    rates = (problem.learning_rate,) * 3 + (OTHER_LEARNING_RATE, problem.learning_rate)
     cases = []
     for A, size, scale, rate in zip(starts, sizes, scales, rates):
         pick = rng.choice(len(x_all), size, replace=False)
@@ -187,5 +189,6 @@ def predict_cases(seed: int = DEFAULT_SEED, margin: float = 1e-3) -> list[tuple[
 
 __all__ = [
     "DEFAULT_SEED", "SEED_VARIABLE", "configured_seed", "OTHER_LEARNING_RATE", "Batch", "StepCase", "Run",
-    "loss_batches", "step_cases", "optimizer_gradients", "trajectory_run", "convergence_run", "far_start_run", "fresh_points", "predict_cases",
+    "loss_batches", "step_cases", "optimizer_gradients", "trajectory_run", "convergence_run", "far_start_run",
+    "fresh_points", "predict_cases",
 ]

@@ -86,7 +86,7 @@ def _left_as_it_was(tried: str, name: str, given: np.ndarray, values: list[float
 
 LOSS_INPUTS = {  # (model outputs, targets) for each example's loss: ordinary values, then large ones
     "regression": [([2.0, 4.0, 1.0], [0.0, 1.0, 1.0]), ([40.0, -25.0], [10.0, 5.0])],
-    "classification": [([0.5, 2.0, -1.0], [0.0, 1.0, 1.0]), ([30.0, -30.0, 25.0], [0.0, 1.0, 1.0])],
+    "classification": [([0.5, 2.0, -1.0], [0.0, 1.0, 1.0]), ([30.0, -100.0, 95.0], [0.0, 1.0, 1.0])],
 }
 LARGE = [False, True]  # which of LOSS_INPUTS' cases are the large ones
 
@@ -214,9 +214,9 @@ def _check_step_case(example: str, train_step, rate: float) -> str:
     return f"{tried}, A moves to {after_A:.5g} and the step returns the loss before it, {before:.5g}"
 
 
-LOOP_CASES = {  # (x_vals, y_vals, indices): three samples, four steps; the indices repeat one and are not sorted
-    "regression": ([1.0, 2.0, 1.5], [10.0, 10.0, 10.0], [2, 0, 2, 1]),
-    "classification": ([0.0, 5.0, -2.0], [1.0, 0.0, 0.0], [2, 0, 2, 1]),
+LOOP_CASES = {  # (x_vals, y_vals, indices): three samples, five steps; the indices repeat and are not sorted
+    "regression": ([1.0, 2.0, 1.5], [10.0, 10.0, 10.0], [2, 0, 2, 1, 0]),
+    "classification": ([0.0, 5.0, -2.0], [1.0, 0.0, 0.0], [2, 0, 2, 1, 0]),
 }
 
 

@@ -164,13 +164,17 @@ def optimizer_mistake(learning_rate: float, gradients: np.ndarray, values: np.nd
         shrink = float(np.median(excess[decayed] / values[:-1][decayed]))
         return f"every update also shrank the variable by {shrink:.2g} of its value: weight decay"
     small, large = np.abs(gradients) < 1.0, np.abs(gradients) > 10.0
-    if np.all(right[small]) and np.any(~right[large]) and np.all(np.abs(moves[~right]) < np.abs(plain[~right])):
+    cut = np.abs(moves[~right])
+    if (np.all(right[small]) and np.any(~right[large]) and np.all(cut < np.abs(plain[~right]))
+            and len(cut) >= 2 and np.allclose(cut, cut.max(), rtol=1e-2)):  # every cut update moved by the same cap
         cap = np.abs(gradients[right]).max()
         return (f"gradients up to {cap:.3g} were applied in full, larger ones were cut: gradient clipping "
                 "(clipvalue, clipnorm or global_clipnorm); plain gradient descent applies every gradient in full")
     if len(rates) >= 5:
         chunks = [np.median(chunk) for chunk in np.array_split(rates, 5)]
-        if right[0] and np.all(np.diff(chunks) <= 1e-3 * learning_rate) and chunks[-1] < 0.99 * chunks[0]:
+        wrong_from = int(np.argmax(~right))  # a falling rate stays fallen: every clear update after the first wrong one
+        if (right[0] and np.sum(~right) >= 2 and np.all(~right[wrong_from:][clear[wrong_from:]])
+                and np.all(np.diff(chunks) <= 1e-3 * learning_rate) and chunks[-1] < 0.99 * chunks[0]):
             return (f"the learning rate fell from {learning_rate:g} to about {chunks[-1]:.3g} over the updates: a "
                     "learning-rate schedule or decay; plain gradient descent keeps it fixed")
     return ("the updates do not follow learning rate x gradient: not plain gradient descent (an adaptive optimizer "
@@ -218,11 +222,11 @@ TARGET_ZERO = "every step used the target y_vals[0]: step t must use y_vals[indi
 def count_mistake(count: int, indices: int, samples: int, steps: int, right_so_far: bool) -> str | None:
     """Name why a loop returned `count` values for `indices` indices (`samples`: len(x_vals); `steps`: the
     example's own run; `right_so_far`: its values match the first `count` steps of a correct run)."""
-    named = {samples: "one step per sample of x_vals instead of one per index",
-             steps: f"a fixed number of steps ({steps}) instead of one per index",
-             indices - 1: "one index skipped (the first or the last)"}
-    if count in named:
-        return named[count]
+    named = [words for n, words in ((samples, "one step per sample of x_vals instead of one per index"),
+                                    (steps, f"a fixed number of steps ({steps}) instead of one per index"),
+                                    (indices - 1, "one index skipped (the first or the last)")) if n == count]
+    if named:
+        return named[0] if len(named) == 1 else None  # two explanations fit: say neither
     if 0 < count < indices and right_so_far:
         return (f"its {count} steps were right, then it stopped before the indices ran out (when A moved little, "
                 "say): take one step per index, every time")
