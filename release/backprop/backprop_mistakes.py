@@ -225,8 +225,8 @@ def count_mistake(count: int, indices: int, samples: int, steps: int, right_so_f
     named = [words for n, words in ((samples, "one step per sample of x_vals instead of one per index"),
                                     (steps, f"a fixed number of steps ({steps}) instead of one per index"),
                                     (indices - 1, "one index skipped (the first or the last)")) if n == count]
-    if named:
-        return named[0] if len(named) == 1 else None  # two explanations fit: say neither
+    if named:  # where two explanations fit the count (100 samples, 100 steps), both are said
+        return named[0] if len(named) == 1 else f"{count} steps: " + ", or ".join(named)
     if 0 < count < indices and right_so_far:
         return (f"its {count} steps were right, then it stopped before the indices ran out (when A moved little, "
                 "say): take one step per index, every time")
