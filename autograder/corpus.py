@@ -344,6 +344,39 @@ MISTAKES += [
         frozenset({"test_predict", "test_train_classification_converges"}),
         {"test_predict": "changed the x_vals it was handed"},
     ),
+    Mistake(
+        "predict_math_exp", "predict: the sigmoid with math.exp, which raises OverflowError past 709",
+        {"predict": ("import math\n\n"
+                     "def predict(x_vals, A):\n"
+                     "    a = float(A.numpy()[0])\n"
+                     "    return np.array([int(1 / (1 + math.exp(-(x + a))) >= 0.5) for x in x_vals])")},
+        frozenset({"test_predict"}),
+        {"test_predict": "OverflowError"},
+    ),
+    Mistake(
+        "history_kept_between_calls", "regression loop: the history list is a global, made once and never emptied",
+        {"train_regression": (
+            "history = []\n\n"
+            "def train_regression(x_vals, y_vals, A, optimizer, indices):\n"
+            "    for i in indices:\n"
+            "        regression_train_step(A, x_vals[i:i+1], y_vals[i:i+1], optimizer)\n"
+            "        history.append(float(A.numpy()[0]))\n"
+            "    return history")},
+        frozenset({"test_train_regression", "test_train_regression_converges"}),
+        {"test_train_regression": "outlives the call"},
+    ),
+    Mistake(
+        "rounded_history", "classification loop: records A rounded to 4 decimals",
+        {"train_classification": (
+            "def train_classification(x_vals, y_vals, A, optimizer, indices):\n"
+            "    history = []\n"
+            "    for i in indices:\n"
+            "        classification_train_step(A, x_vals[i:i+1], y_vals[i:i+1], optimizer)\n"
+            "        history.append(round(float(A.numpy()[0]), 4))\n"
+            "    return history")},
+        frozenset({"test_train_classification", "test_train_classification_converges"}),
+        {"test_train_classification": "rounded to 4 decimals"},
+    ),
 ]
 BY_NAME = {m.name: m for m in MISTAKES}
 

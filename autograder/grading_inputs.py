@@ -172,8 +172,9 @@ def fresh_points(seed: int = DEFAULT_SEED, n: int = FRESH_POINTS) -> tuple[np.nd
 
 
 def predict_cases(seed: int = DEFAULT_SEED, margin: float = 1e-3) -> list[tuple[float, np.ndarray]]:
-    """(A, x) pairs: several values of A, each with points on both sides of its boundary x = -A, and the
-    point exactly on it (probability exactly 0.5: class 1, as the notebook says).
+    """(A, x) pairs: several values of A, each with points on both sides of its boundary x = -A, the
+    point exactly on it (probability exactly 0.5: class 1, as the notebook says), and two 1,000 away from it
+    (where exp of the logit overflows: a sigmoid that raises then shows).
 
     Other points within `margin` of the boundary are dropped: there sigmoid(x + A) rounds to 0.5 in
     float32, and a correct answer may fall either way.
@@ -182,7 +183,7 @@ def predict_cases(seed: int = DEFAULT_SEED, margin: float = 1e-3) -> list[tuple[
     cases = []
     for A in (-3.0, -1.0, 0.5, 2.5):
         x = np.concatenate([classification_data(rng, 60)[0], rng.uniform(-8, 8, 40).astype(np.float32)])
-        x = np.append(x[np.abs(x + np.float32(A)) > margin], np.float32(-A))
+        x = np.append(x[np.abs(x + np.float32(A)) > margin], np.float32([-A, -A - 1000, -A + 1000]))
         cases.append((A, rng.permutation(x)))
     return cases
 

@@ -198,17 +198,20 @@ def observe_train_step(problem_name: str, train_step, seed: int | None = None) -
 
 def observe_train_loop(problem_name: str, train, seed: int | None = None) -> dict:
     """The history a loop returns and where it leaves A, with the step it calls swapped for `probe_step`
-    and an optimizer at a rate that is not the course's."""
+    and an optimizer at a rate that is not the course's; twice, each time from the same start with a new A
+    and optimizer (a loop that keeps state between calls shows)."""
     tf, problem, seed = _tf(), PROBLEMS[problem_name], _seed(seed)
     run = grading_inputs.trajectory_run(problem, seed)
-    A = tf.Variable([run.initial_A], dtype=tf.float32)
-    optimizer = gradient_descent(grading_inputs.OTHER_LEARNING_RATE)
     alone_train = alone(train, **{f"{problem.name}_train_step": probe_step})
-    returned, error = _call(alone_train, run.x, run.y, A, optimizer, run.indices)
-    if error:
-        return _publish("train_loop", problem.name, seed, error=error)
-    return _publish("train_loop", problem.name, seed, history=array_report(returned),
-                    final_A=float(A.numpy().reshape(-1)[0]))
+    numbers = {}
+    for key in ("", "again_"):
+        A = tf.Variable([run.initial_A], dtype=tf.float32)
+        returned, error = _call(alone_train, run.x, run.y, A, gradient_descent(grading_inputs.OTHER_LEARNING_RATE),
+                                run.indices)
+        if error:
+            return _publish("train_loop", problem.name, seed, error=error)
+        numbers.update({f"{key}history": array_report(returned), f"{key}final_A": float(A.numpy().reshape(-1)[0])})
+    return _publish("train_loop", problem.name, seed, **numbers)
 
 
 def observe_predict(predict, seed: int | None = None) -> dict:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from backprop_ref.problem import PROBLEMS
+
 NON_FINITE = {"nan", "inf", "-inf"}  # how array_report writes what JSON cannot hold
 
 
@@ -93,7 +95,12 @@ def _convergence(observation: dict) -> None:
             _array(classes.get(key), f"the {key} classes")
 
 
-SHAPES = {"loss": _loss, "optimizer": _optimizer, "train_step": _train_step, "train_loop": _run,
+def _train_loop(observation: dict) -> None:
+    _run(observation)
+    _run(observation, "again_")
+
+
+SHAPES = {"loss": _loss, "optimizer": _optimizer, "train_step": _train_step, "train_loop": _train_loop,
           "predict": _predict, "convergence": _convergence}
 
 
@@ -102,6 +109,7 @@ def malformed(observation) -> str | None:
     try:
         _is(isinstance(observation, dict) and observation.get("check") in SHAPES, "it is of no check the grader knows")
         _is(isinstance(observation.get("problem"), str) and isinstance(observation.get("seed"), int), "it names no problem or seed")
+        _is(observation["problem"] in PROBLEMS, f"it is of a problem the grader does not know ({observation['problem']})")
         error = observation.get("error")
         if error is not None:
             _is(isinstance(error, dict) and (error.get("not_written") is True or isinstance(error.get("raised"), str)

@@ -42,6 +42,7 @@ TRAINED_A_COPY = "the loop trained a copy of A, or another variable: train the v
 NOT_FLOATS = "store float(A.numpy()[0]) after each step: a Python float, not the variable or an array"
 CHANGED_INPUT = ("it changed an array it was handed, in place (x_vals += A, say): compute new values and leave the "
                  "caller's data as it was (the notebook's later cells use it)")
+RAISED = "it raised this error: fix the line it comes from"
 NOT_ONE_DIMENSIONAL = "a column or row instead of a 1-D array: flatten it (np.ravel, or [:, 0])"
 
 
@@ -217,17 +218,23 @@ INDICES_IGNORED = "the indices are ignored: step t used sample t instead of samp
 LOSS_RECORDED = "the loss was recorded instead of A"
 FIRST_TARGET = "every step used the first sample's target: step t must use y_vals[indices[t]]"
 TARGET_ZERO = "every step used the target y_vals[0]: step t must use y_vals[indices[t]]"
+HISTORY_KEPT = ("the history list outlives the call: a later call returns the earlier calls' values too; create "
+                "the list inside the function")
 
 
-def count_mistake(count: int, indices: int, samples: int, steps: int, right_so_far: bool) -> str | None:
-    """Name why a loop returned `count` values for `indices` indices (`samples`: len(x_vals); `steps`: the
-    example's own run; `right_so_far`: its values match the first `count` steps of a correct run)."""
+def count_mistake(got: Sequence[float], expected: Sequence[float], samples: int, steps: int) -> str | None:
+    """Name why a loop returned len(got) values where a correct one returns `expected` (`samples`: len(x_vals);
+    `steps`: the example's own run)."""
+    got, expected = np.asarray(got, np.float64), np.asarray(expected, np.float64)
+    count, indices = len(got), len(expected)
+    if count > indices and _close(got[-indices:], expected, rtol=1e-4, atol=1e-5):
+        return HISTORY_KEPT
     named = [words for n, words in ((samples, "one step per sample of x_vals instead of one per index"),
                                     (steps, f"a fixed number of steps ({steps}) instead of one per index"),
                                     (indices - 1, "one index skipped (the first or the last)")) if n == count]
     if named:  # where two explanations fit the count (100 samples, 100 steps), both are said
         return named[0] if len(named) == 1 else f"{count} steps: " + ", or ".join(named)
-    if 0 < count < indices and right_so_far:
+    if 0 < count < indices and _close(got, expected[:count], rtol=1e-4, atol=1e-5):
         return (f"its {count} steps were right, then it stopped before the indices ran out (when A moved little, "
                 "say): take one step per index, every time")
     return None
@@ -239,6 +246,15 @@ def handed_optimizer_not_used(problem_name: str, course_rate: float, handed_rate
             "to every step")
 
 
+def rounded_to(got: np.ndarray, expected: np.ndarray) -> int | None:
+    """The number of decimals `got` is `expected` rounded to (1 to 6), or None."""
+    for decimals in range(1, 7):
+        rounded = np.round(expected, decimals)
+        if not _close(rounded, expected, rtol=0, atol=1e-9) and _close(got, rounded, rtol=1e-9, atol=1e-12):
+            return decimals
+    return None
+
+
 def trajectory_mistake(got: np.ndarray, expected: np.ndarray, alternatives: dict[str, np.ndarray],
                        initial: float, final_A: float) -> str | None:
     """Name what a training loop did from the history it returned and where it left A (`alternatives`:
@@ -247,6 +263,10 @@ def trajectory_mistake(got: np.ndarray, expected: np.ndarray, alternatives: dict
     for description, alternative in alternatives.items():
         if len(alternative) == len(got) and _close(got, alternative, rtol=1e-4, atol=1e-5):
             return description
+    decimals = rounded_to(got, expected)
+    if decimals is not None:
+        return (f"the values are rounded to {decimals} decimals: record A's value itself "
+                "(float(A.numpy()[0])), unrounded")
     moved = not _close(final_A, initial, rtol=0, atol=1e-7)
     if len(got) > 1 and moved and np.all(got == got[-1]) and _close(got[-1], final_A, rtol=1e-5, atol=1e-6):
         return ("every entry is A's final value: the list holds A itself, not a copy of its value "

@@ -97,8 +97,7 @@ def _grader_names(check, seed=grading_inputs.DEFAULT_SEED) -> str:
     try:
         check(seed)
     except checks.GradingFailure as failure:
-        _, _, named = str(failure).partition("\nLikely mistake: ")
-        return named.removesuffix(".")
+        return failure.mistake or ""
     return ""
 
 
