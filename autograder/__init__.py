@@ -1,1 +1,2 @@
-"""The grading side of the backprop course: hidden checks and the instructor's commands (grading machine only)."""
+"""The grading runtime of the backprop course: what a grading machine imports (sandbox, execution, probe,
+judge, feedback, fork server, workers, `autograder grade`). The course's own tooling is `coursekit`."""

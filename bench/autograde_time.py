@@ -14,9 +14,9 @@ from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from autograder.course import Course  # noqa: E402
-from autograder.demo import demo_class  # noqa: E402
-from autograder.submissions import reference_answers, run_in_process  # noqa: E402
+from coursekit.course import Course  # noqa: E402
+from coursekit.demo import demo_class  # noqa: E402
+from coursekit.submissions import reference_answers, run_in_process  # noqa: E402
 
 
 def main() -> None:

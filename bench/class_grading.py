@@ -2,7 +2,7 @@
 same grades, and how far `autograder grade` is from the floor; then its peak memory as the class grows.
 
 The class is generated, deterministically: every other student submits the reference answers, the others
-the corpus mistakes (autograder/corpus.py) in turn. After the assignment is released, each submission is
+the corpus mistakes (coursekit/corpus.py) in turn. After the assignment is released, each submission is
 written straight into the course as `nbgrader collect` leaves it (submitted/<student>/backprop/: the
 released files, the student's notebook, timestamp.txt, submission_secret.txt): fetching and submitting
 costs seconds per student and is not what is measured. Each grader gets its own copy of the released course
@@ -45,9 +45,9 @@ import nbformat  # noqa: E402
 import psutil  # noqa: E402
 from nbformat import NotebookNode  # noqa: E402
 
-from autograder.corpus import MISTAKES, Mistake  # noqa: E402
-from autograder.course import Course, _env  # noqa: E402
-from autograder.submissions import (ASSIGNMENT, NOTEBOOK, fill, reference_answers, release_notebook,  # noqa: E402
+from coursekit.corpus import MISTAKES, Mistake  # noqa: E402
+from coursekit.course import Course, _env  # noqa: E402
+from coursekit.submissions import (ASSIGNMENT, NOTEBOOK, fill, reference_answers, release_notebook,  # noqa: E402
                                     run_in_process)
 
 RESULTS = Path(__file__).resolve().parent / "results"

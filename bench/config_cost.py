@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.course import Course
+from coursekit.course import Course
 
 COMMAND = ("db", "student", "list")
 RESULTS = Path(__file__).resolve().parent / "results" / "config_cost.txt"

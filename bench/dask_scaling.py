@@ -22,7 +22,7 @@ from class_grading import (CORES, RESULTS, class_mix, course_copy, differences, 
                            released_class, require_grade_command, run_grading, sizes, tee)
 from distributed import LocalCluster
 
-from autograder.course import _env
+from coursekit.course import _env
 
 
 def grade_on_cluster(template: Path, directory: Path, workers: int) -> float:

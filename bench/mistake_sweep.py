@@ -1,7 +1,7 @@
 """Are the mistakes caught and named on every grading seed, and do the honest items of the same
 submission keep passing? Each corpus mistake is checked on --seeds grading seeds, in-process.
 
-For every mistake, the items whose failure must name it (`says` in autograder/corpus.py, end-to-end items
+For every mistake, the items whose failure must name it (`says` in coursekit/known/mistakes/, end-to-end items
 included) are checked on each seed: "passed" counts seeds where the mistake slipped through (target 0),
 "named" seeds where the message named it. Every other item the mistake must not lose is checked too
 ("collateral", target 0), but for the end-to-end items, which bench/seed_sweep.py and the real-pipeline
@@ -22,8 +22,8 @@ from seed_sweep import RESULTS  # noqa: E402  (bench/ is on sys.path when run as
 
 from autograder import checks, grading_inputs  # noqa: E402
 from autograder.checks import item_checks  # noqa: E402
-from autograder.corpus import BY_NAME, MISTAKES  # noqa: E402
-from autograder.submissions import namespace_of, reference_answers  # noqa: E402
+from coursekit.corpus import BY_NAME, MISTAKES  # noqa: E402
+from coursekit.submissions import namespace_of, reference_answers  # noqa: E402
 
 
 def sweep_mistake(name: str, seeds: int) -> list[tuple[str, int, int, int]]:

@@ -7,7 +7,7 @@ time and see whether grading notices.
 2. Mutants that do not compile are dropped, and so are equivalent ones: those that behave as the reference
    on a battery of seeded inputs written from the notebook's contract (bench/mutants.py, independent of
    the grader's checks), within float32 rounding.
-3. Every other mutant is graded as grading does (`autograder.submissions.run_in_process`: the whole
+3. Every other mutant is graded as grading does (`coursekit.submissions.run_in_process`: the whole
    notebook, the hidden checks judged as in real grading), in --jobs worker processes that each import
    TensorFlow once and grade one mutant at a time (run_in_process changes module state).
 4. The report: per item, the mutation score (killed / graded, killed meaning the mutant lost its own cell's
@@ -41,7 +41,7 @@ for _name, _value in QUIET.items():
 
 from mutants import BATTERIES, CELLS, Mutant, behaviour, compiles, difference, mutants_of  # noqa: E402
 
-from autograder.submissions import namespace_of, reference_answers, run_in_process  # noqa: E402
+from coursekit.submissions import namespace_of, reference_answers, run_in_process  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "mutation_score.txt"
 

@@ -1,7 +1,7 @@
 """How often would the hidden checks fail a correct solution? Run them on many grading seeds and see.
 
 For each seed, every check runs against the source notebook's own solution (eager TF, as a student writes
-it), and on the first --idiom-seeds seeds against the correct answers in other idioms (autograder.corpus),
+it), and on the first --idiom-seeds seeds against the correct answers in other idioms (coursekit.corpus),
 end-to-end items included, each as grading does it: the probe observes, the judge decides
 (autograder.checks). Seeds are shared out among --jobs processes. The convergence bounds (|A - ideal|, accuracy on the training data and on 10,000 fresh points) are
 measured on every seed with the compiled reference run, which the eager solution matches to float
@@ -25,8 +25,8 @@ import numpy as np  # noqa: E402
 
 from autograder import checks, grading_inputs  # noqa: E402
 from autograder.checks import item_checks  # noqa: E402
-from autograder.corpus import IDIOMS  # noqa: E402
-from autograder.submissions import namespace_of, reference_answers  # noqa: E402
+from coursekit.corpus import IDIOMS  # noqa: E402
+from coursekit.submissions import namespace_of, reference_answers  # noqa: E402
 from backprop_ref import tf2  # noqa: E402
 from backprop_ref.problem import CLASSIFICATION, PROBLEMS  # noqa: E402
 from backprop_ref.quiet_tf import tf  # noqa: E402

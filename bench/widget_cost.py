@@ -15,7 +15,7 @@ import sys
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from autograder.submissions import reference_answers, run_in_process  # noqa: E402
+from coursekit.submissions import reference_answers, run_in_process  # noqa: E402
 
 IMPORT = "import time; t = time.perf_counter(); import ipywidgets; print(time.perf_counter() - t)"
 

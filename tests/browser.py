@@ -214,7 +214,7 @@ def write_assignment(directory: Path, release: Path | None = None, notebook=None
     `backprop.ipynb` in `directory`, beside a copy of every other file of the release folder (the helper
     modules, symbolic links followed). Returns the notebook's path."""
     import nbformat
-    from autograder.submissions import fill, reference_answers, release_notebook
+    from coursekit.submissions import fill, reference_answers, release_notebook
 
     release = release or REPO / "release" / "backprop"
     for item in release.iterdir():

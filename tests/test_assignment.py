@@ -8,8 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.course import Course
-from autograder.submissions import course_root, grade_id, is_solution, reference_answers, source_notebook
+from coursekit.course import Course
+from coursekit.submissions import course_root, grade_id, is_solution, reference_answers, source_notebook
 
 ROOT = course_root()
 RELEASE = ROOT / "release" / "backprop"

@@ -6,8 +6,8 @@ import hashlib
 import nbformat
 import pytest
 
-from autograder.course import Course
-from autograder.demo import demo_class
+from coursekit.course import Course
+from coursekit.demo import demo_class
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from autograder import checks, grading_inputs
-from autograder.corpus import IDIOMS, MISTAKES
-from autograder.submissions import namespace_of, reference_answers, run_in_process
+from coursekit.corpus import IDIOMS, MISTAKES
+from coursekit.submissions import namespace_of, reference_answers, run_in_process
 from backprop_ref.problem import PROBLEMS
 
 
@@ -39,7 +39,7 @@ def test_correct_answer_in_another_idiom_keeps_every_point(idiom):
 
 
 def test_blank_answers_fail_every_test():
-    from autograder.submissions import release_notebook, grade_id, is_solution
+    from coursekit.submissions import release_notebook, grade_id, is_solution
 
     blank = {grade_id(c): c.source for c in release_notebook().cells if is_solution(c) and c.cell_type == "code"}
     outcomes = run_in_process(blank)

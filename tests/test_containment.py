@@ -6,11 +6,11 @@ import os
 import nbformat
 import pytest
 
-from autograder.corpus import ATTACKS_BY_NAME
-from autograder.course import Course
-from autograder.demo import demo_class
+from coursekit.corpus import ATTACKS_BY_NAME
+from coursekit.course import Course
+from coursekit.demo import demo_class
 from autograder.sandbox import can_contain
-from autograder.submissions import reference_answers, release_notebook
+from coursekit.submissions import reference_answers, release_notebook
 
 pytestmark = pytest.mark.slow
 CELL_TIMEOUT = 25  # seconds; the course's 180 s would make the endless loop cost minutes

@@ -14,7 +14,7 @@ from traitlets.config import Config
 from autograder import forkserver
 from autograder.execute import ExecuteContained
 from autograder.sandbox import TENSORFLOW_ENVIRONMENT, SandboxedKernelManager, can_contain
-from autograder.submissions import course_root
+from coursekit.submissions import course_root
 
 # What a kernel can see and do, as a kernel reports it; paths that differ per kernel are normalised.
 FACTS = r"""

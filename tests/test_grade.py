@@ -13,9 +13,9 @@ import time
 import nbformat
 import pytest
 
-from autograder.corpus import BY_NAME
-from autograder.course import Course, _env, _failure_messages
-from autograder.submissions import ASSIGNMENT, NOTEBOOK, fill, reference_answers, release_notebook
+from coursekit.corpus import BY_NAME
+from coursekit.course import Course, _env, _failure_messages
+from coursekit.submissions import ASSIGNMENT, NOTEBOOK, fill, reference_answers, release_notebook
 from services import dask_cluster, postgres_server
 
 pytestmark = pytest.mark.slow
@@ -159,7 +159,7 @@ def as_on_a_terminal() -> None:
 def test_ctrl_c_keeps_what_is_graded(baseline, tmp_path):
     students = ("a_leaves_state", "l1_loss", "reference")  # one graded before Ctrl-C, one in flight, one waiting
     course = copy_of(baseline, tmp_path, students=students)
-    grading = subprocess.Popen([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--workers=1"],
+    grading = subprocess.Popen([sys.executable, "-m", "coursekit", "grade", ASSIGNMENT, "--workers=1"],
                                cwd=course.root, env=_env(course.homes / "instructor"), stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, start_new_session=True,
                                preexec_fn=as_on_a_terminal)
@@ -213,7 +213,7 @@ def test_dask_cluster_retries_a_dead_worker_once(baseline, tmp_path):
     graded on another; one whose workers died twice is reported failed; the rest are graded as usual."""
     course = copy_of(baseline, tmp_path)
     with dask_cluster(2) as (address, worker_pids):
-        grading = subprocess.Popen([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, f"--scheduler={address}"],
+        grading = subprocess.Popen([sys.executable, "-m", "coursekit", "grade", ASSIGNMENT, f"--scheduler={address}"],
                                    cwd=course.root, env=_env(course.homes / "instructor"), stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True)
         kill_workers_running(address, worker_pids, {"l1_loss": 1, "blank": 2}, grading)

@@ -4,9 +4,9 @@ no student "tampering"."""
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.course import Course
-from autograder.demo import demo_class
-from autograder.submissions import ASSIGNMENT
+from coursekit.course import Course
+from coursekit.demo import demo_class
+from coursekit.submissions import ASSIGNMENT
 
 pytestmark = pytest.mark.slow
 

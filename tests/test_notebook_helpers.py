@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from autograder import checks, grading_inputs
-from autograder.corpus import BY_NAME, IDIOMS, MISTAKES
-from autograder.submissions import (ASSIGNMENT, NOTEBOOK, course_root, fill, namespace_of, reference_answers,
+from coursekit.corpus import BY_NAME, IDIOMS, MISTAKES
+from coursekit.submissions import (ASSIGNMENT, NOTEBOOK, course_root, fill, namespace_of, reference_answers,
                                     release_notebook)
 from backprop_ref import tf2
 from backprop_ref.problem import PROBLEMS

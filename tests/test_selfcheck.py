@@ -5,9 +5,9 @@ import sys
 
 import pytest
 
-from autograder.cli import main
-from autograder.course import StudentResult
-from autograder.selfcheck import CI_SUBSET, Expectation, Row, Selfcheck, comparison, expectations, run_selfcheck
+from coursekit.cli import main
+from coursekit.course import StudentResult
+from coursekit.selfcheck import CI_SUBSET, Expectation, Row, Selfcheck, comparison, expectations, run_selfcheck
 
 
 @pytest.mark.slow
@@ -81,6 +81,19 @@ def test_unknown_entry_is_refused_before_anything_runs(tmp_path, capsys):
 
 
 def test_list_prints_the_corpus(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "autograder", "selfcheck", "--list", "--dir", str(tmp_path)],
+    done = subprocess.run([sys.executable, "-m", "coursekit", "selfcheck", "--list", "--dir", str(tmp_path)],
                           capture_output=True, text=True, check=True)
     assert "mistake:l1_loss" in done.stdout.splitlines() and "attack:fork_bomb" in done.stdout.splitlines()
+
+
+def test_a_known_submission_with_a_field_missing_or_unknown_is_refused_naming_its_file(tmp_path, monkeypatch):
+    from coursekit import corpus
+
+    monkeypatch.setattr(corpus, "KNOWN", tmp_path)
+    (tmp_path / "mistakes").mkdir()
+    good = 'description = "x"\nloses = ["test_predict"]\n\n[answers]\npredict = \'\'\'\ndef predict(x_vals, A):\n    return 0\n\'\'\'\n'
+    (tmp_path / "mistakes" / "good.toml").write_text(good)
+    assert corpus._answers(corpus._load("mistakes")["good"]) == {"predict": "def predict(x_vals, A):\n    return 0"}
+    (tmp_path / "mistakes" / "typo.toml").write_text(good.replace("loses", "looses"))
+    with pytest.raises(ValueError, match=r"typo\.toml: fields \['answers', 'description', 'looses'\]"):
+        corpus._load("mistakes")

@@ -6,10 +6,10 @@ autograde -> generate_feedback -> export.
 import nbformat
 import pytest
 
-from autograder.corpus import BY_NAME
-from autograder.course import Course
-from autograder.demo import demo_class
-from autograder.submissions import release_notebook
+from coursekit.corpus import BY_NAME
+from coursekit.course import Course
+from coursekit.demo import demo_class
+from coursekit.submissions import release_notebook
 
 MISTAKES = ("numpy_loss", "momentum", "threshold_logit")
 SKIP_TAG_ATTEMPT = "tagged_tests_skip_execution"

@@ -93,7 +93,7 @@ def run_in_process(answers: dict[str, str], root: Path | None = None,
     kernel, for tests of the checks themselves; grading proper always goes through nbgrader and a kernel.
     `seconds`, if given, gets each code cell's run time by grade id (benchmarks' floor).
     """
-    from . import probe, verdicts  # the grading side, which the student-facing helpers above do not need
+    from autograder import probe, verdicts  # the grading side, which the student-facing helpers above do not need
 
     root = root or course_root()
     namespace: dict = {"__name__": "__main__"}

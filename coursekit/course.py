@@ -20,7 +20,7 @@ import nbformat
 from nbformat import NotebookNode
 from nbgrader.exchange.abc import Exchange
 
-from .exporter import missing_notebooks
+from autograder.exporter import missing_notebooks
 from .submissions import ASSIGNMENT, NOTEBOOK, course_root
 
 # How the grader's own log lines name a submission that failed, in whole or in part.

@@ -5,9 +5,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from .corpus import BY_NAME
-from .demo import DEMO_MISTAKES, run_demo
-from .selfcheck import CI_SUBSET, VIAS, expectations, run_selfcheck
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -15,6 +12,15 @@ def _names(text: str) -> tuple[str, ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["grade"]:  # the grading runtime alone: no tooling imported
+        from autograder.gradeapp import main as grade
+
+        return grade(argv[1:])
+    from .corpus import BY_NAME
+    from .demo import DEMO_MISTAKES, run_demo
+    from .selfcheck import CI_SUBSET, VIAS, expectations, run_selfcheck
+
     parser = argparse.ArgumentParser(prog="autograder", description="Grading tools of the backprop course.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("grade", add_help=False, help="autograde every submission of an assignment in parallel, "
@@ -36,11 +42,6 @@ def main(argv: list[str] | None = None) -> int:
     scope.add_argument("--all", action="store_true", help="the whole corpus (58 submissions, about 40 minutes here)")
     scope.add_argument("--only", type=_names, help="comma-separated corpus entries, such as mistake:l1_loss")
     check.add_argument("--list", action="store_true", help="list the corpus entries and stop")
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["grade"]:
-        from .gradeapp import main as grade
-
-        return grade(argv[1:])
     args = parser.parse_args(argv)
 
     if args.command == "demo":
