@@ -49,12 +49,15 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
+MODULES = {"nbgrader": "nbgrader", "autograder": "coursekit"}  # the module each command line runs as
+
+
 def nbgrader(*args: str, cwd: Path, home: Path, allowed_returncodes: tuple[int, ...] = (0,),
              tool: str = "nbgrader") -> str:
     """Run one nbgrader command (or `tool`'s, such as autograder's) as the person whose home is `home`;
     return its output."""
     home.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run([sys.executable, "-m", tool, *args], cwd=cwd, env=_env(home),
+    done = subprocess.run([sys.executable, "-m", MODULES[tool], *args], cwd=cwd, env=_env(home),
                           stdin=subprocess.DEVNULL, capture_output=True, text=True)
     if done.returncode not in allowed_returncodes:
         raise NbgraderCommandError([tool, *args], done.returncode, done.stdout + done.stderr)
