@@ -6,6 +6,7 @@ source notebook's solutions with nbgrader's markers removed; a mistake replaces 
 from __future__ import annotations
 
 import copy
+import hashlib
 import linecache
 import os
 import sys
@@ -78,8 +79,11 @@ def _helpers_importable(root: Path):
 
 
 def _execute(cell: NotebookNode, namespace: dict) -> None:
-    """As IPython runs a cell: its source is in linecache, where AutoGraph (tf.function) reads a function's."""
-    filename = f"<cell {grade_id(cell)}>"
+    """As IPython runs a cell: its source is in linecache, where AutoGraph (tf.function) reads a function's,
+    under a name of its own (IPython's are numbered): answer sets built side by side (a bench's) must not
+    read each other's source."""
+    digest = hashlib.sha1(cell.source.encode()).hexdigest()[:12]
+    filename = f"<cell {grade_id(cell)} {digest}>"
     linecache.cache[filename] = (len(cell.source), None, cell.source.splitlines(keepends=True), filename)
     exec(compile(cell.source, filename, "exec"), namespace)
 

@@ -160,3 +160,12 @@ def test_a_malformed_report_is_tampering_and_a_grader_bug_is_not(monkeypatch):
     monkeypatch.setitem(checks.JUDGES, "loss", buggy_judge)
     with pytest.raises(ZeroDivisionError):
         checks.judge(honest, seed)
+
+
+def test_answers_built_side_by_side_each_keep_their_own_source_for_autograph():
+    """AutoGraph reads a tf.function's source from linecache: an answer set built after another (as the benches
+    build them) must not hand it the other's cell of the same grade id."""
+    compiled = namespace_of({**reference_answers(), **IDIOMS["compiled_loops"]})
+    namespace_of(reference_answers())  # the same grade ids, other source
+    for name in PROBLEMS:
+        checks.check_train_loop(name, compiled[f"train_{name}"])
