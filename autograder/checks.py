@@ -37,7 +37,7 @@ VALUE_RTOL, VALUE_ATOL = 1e-3, 1e-6  # loss values and gradients of one batch
 UPDATE_RTOL, UPDATE_ATOL = 1e-4, 1e-6  # A after one update
 # A loop's history. With the stand-in step, every correct idiom's is bit-exact; a loop that steps by itself
 # (its own loss and update) follows the reference to 3.6e-7 (10 seeds). Rounded values (to 5 decimals or fewer) fail.
-STAND_IN_LOOP_ATOL, OWN_STEP_LOOP_ATOL = 1e-6, 1e-5
+LOOP_RTOL, STAND_IN_LOOP_ATOL, OWN_STEP_LOOP_ATOL = 1e-6, 1e-6, 1e-5
 FINAL_ATOL = 1e-3  # the end of a full run, student vs reference on the same inputs
 # |A - ideal| after a full run. Over 1,000 grading seeds the reference ends at most 0.80 from 10 and 0.47
 # from -1 (bench/seed_sweep.py): its start, the sample's own optimum and the last steps' noise all vary.
@@ -282,7 +282,7 @@ def judge_train_loop(problem: Problem, observation: dict, seed: int) -> None:
     expected, stand_in_returns = stand_in_run(run, run.indices, lr)
 
     def close(values, trajectory, atol: float = STAND_IN_LOOP_ATOL) -> bool:
-        return len(values) == len(trajectory) and bool(np.allclose(values, trajectory, rtol=1e-6, atol=atol))
+        return len(values) == len(trajectory) and bool(np.allclose(values, trajectory, rtol=LOOP_RTOL, atol=atol))
 
     if len(got) != len(run.indices):
         raise _fail(name, f"{where} returned {len(got)} values, expected {len(run.indices)} (one per step).",
@@ -316,7 +316,7 @@ def _loop_failure(problem: Problem, run: grading_inputs.Run, got: np.ndarray, ex
         mistakes.FIRST_TARGET: stand_in_run(run, run.indices, lr, targets=np.full_like(run.y, run.y[run.indices[0]]))[0],
         mistakes.TARGET_ZERO: stand_in_run(run, run.indices, lr, targets=np.full_like(run.y, run.y[0]))[0],
     }
-    t = int(np.argmax(~np.isclose(got, expected, rtol=1e-6, atol=STAND_IN_LOOP_ATOL)))
+    t = int(np.argmax(~np.isclose(got, expected, rtol=LOOP_RTOL, atol=STAND_IN_LOOP_ATOL)))
     start = run.initial_A if t == 0 else float(got[t - 1])
     one_step = [stand_in_run(run, [i], lr, start)[0][0] for i in range(len(run.x))]
     return _fail(f"train_{problem.name}", f"{where}, with a stand-in step in place of {problem.name}_train_step, A "

@@ -22,8 +22,6 @@ from backprop_problem import PROBLEMS
 
 RTOL = 1e-4
 
-# dA of one sample's loss, as the notebook derives them: 2x(Ax - y) for the L2 loss, sigmoid(x + A) - y
-# for the cross-entropy. The checks follow a correct step by hand with them.
 @dataclass
 class Finding:
     """What a check found: passed, or what was tried, expected, returned and the likely mistake."""
@@ -103,8 +101,9 @@ def _loss_gradient(example: str, outputs, targets) -> np.ndarray:
 
 
 def _gradient(example: str, x: float, y: float, A: float) -> float:
-    """d loss / d A on one sample: the loss's slope at the output times the output's slope in A (each model is
-    affine in A, so that is model(x, 1) - model(x, 0))."""
+    """d loss / d A on one sample, as the notebook derives it (2x(Ax - y) for the L2 loss, sigmoid(x + A) - y for
+    the cross-entropy): the loss's slope at the output times the output's slope in A (each model is affine in A,
+    so that is model(x, 1) - model(x, 0)). The checks follow a correct step by hand with it."""
     model = PROBLEMS[example].model
     return float(_loss_gradient(example, [model(x, A)], [y])[0]) * (model(x, 1.0) - model(x, 0.0))
 
