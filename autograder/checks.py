@@ -296,12 +296,12 @@ def judge_train_loop(problem: Problem, observation: dict, seed: int) -> None:
     if not close([final_A], followed[-1:], OWN_STEP_LOOP_ATOL):
         raise _fail(name, f"{where}, the returned history is right, but A itself ends at {final_A:.7g} "
                     f"instead of {followed[-1]:.7g}.", mistakes.TRAINED_A_COPY)
-    again = reported_history(observation["again_history"], name)
-    if not close(again, got):
-        raise _fail(name, f"{where}, called a second time from the same start with a new A and optimizer, it "
-                    f"returned {len(again)} values, not the same {len(got)}.",
-                    mistakes.count_mistake(again, followed, len(run.x), problem.steps) if len(again) != len(got)
-                    else None)
+    again, first = reported_history(observation["again_history"], name), got[:grading_inputs.SECOND_CALL_STEPS]
+    if not close(again, first):
+        raise _fail(name, f"called a second time from A = {run.initial_A:.7g} with a new A and optimizer, on the first "
+                    f"{len(first)} indices, it returned {len(again)} values, not the first call's first {len(first)}.",
+                    mistakes.count_mistake(again, followed[:len(first)], len(run.x), problem.steps)
+                    if len(again) != len(first) else None)
 
 
 def _loop_failure(problem: Problem, run: grading_inputs.Run, got: np.ndarray, expected: np.ndarray,

@@ -24,6 +24,7 @@ FRESH_POINTS = 10_000
 # one that ignores the optimizer it is given (and trains at the course's rate) shows.
 OTHER_LEARNING_RATE = 0.037
 SETTLING_STEPS = 30  # one sample repeated in the loop's run (trajectory_run)
+SECOND_CALL_STEPS = 10  # the loop's second call, on the run's first indices: the same start, the same values
 # Gradients an optimizer is tried on: magnitudes from 1e-3 to 1e3, both signs, so clipping (small ones pass,
 # large ones are cut), weight decay (it shows next to small ones) and any state or schedule show.
 OPTIMIZER_GRADIENT_DECADES = (-3.0, 3.0)

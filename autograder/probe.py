@@ -198,16 +198,16 @@ def observe_train_step(problem_name: str, train_step, seed: int | None = None) -
 
 def observe_train_loop(problem_name: str, train, seed: int | None = None) -> dict:
     """The history a loop returns and where it leaves A, with the step it calls swapped for `probe_step`
-    and an optimizer at a rate that is not the course's; twice, each time from the same start with a new A
+    and an optimizer at a rate that is not the course's; then on the first SECOND_CALL_STEPS indices again, from the same start with a new A
     and optimizer (a loop that keeps state between calls shows)."""
     tf, problem, seed = _tf(), PROBLEMS[problem_name], _seed(seed)
     run = grading_inputs.trajectory_run(problem, seed)
     alone_train = alone(train, **{f"{problem.name}_train_step": probe_step})
     numbers = {}
-    for key in ("", "again_"):
+    for key, indices in (("", run.indices), ("again_", run.indices[:grading_inputs.SECOND_CALL_STEPS])):
         A = tf.Variable([run.initial_A], dtype=tf.float32)
         returned, error = _call(alone_train, run.x, run.y, A, gradient_descent(grading_inputs.OTHER_LEARNING_RATE),
-                                run.indices)
+                                indices)
         if error:
             return _publish("train_loop", problem.name, seed, error=error)
         numbers.update({f"{key}history": array_report(returned), f"{key}final_A": float(A.numpy().reshape(-1)[0])})
