@@ -142,15 +142,21 @@ def judge_loss(problem: Problem, observation: dict, seed: int) -> None:
                                         [float(c[2]) for c in cases], [c[3] for c in cases], wrong,
                                         [c[0].large for c in cases])
         raise _fail(name, f"{_where(problem, batch)} expected {expected:.7g}, got {float(got):.7g}.", mistake)
-    for batch, _, _, _, got_gradient, expected_gradient in cases:
+    gradients = []
+    for batch, _, _, _, got_gradient, _ in cases:
         if got_gradient is None:
             raise _fail(name, f"{_where(problem, batch)} the value is right, but no gradient reaches A.",
                         mistakes.OUTSIDE_TENSORFLOW)
-        got_gradient = _array(got_gradient, name, "a gradient")
-        if got_gradient.size != 1 or not _close(got_gradient.item(), expected_gradient, VALUE_RTOL, VALUE_ATOL):
-            raise _fail(name, f"{_where(problem, batch)} the value is right, but its gradient with respect to A is "
-                        f"{_fmt(got_gradient)}, expected {expected_gradient:.7g}.",
-                        mistakes.HIDDEN_FROM_THE_TAPE if got_gradient.size == 1 and got_gradient.item() == 0 else None)
+        gradients.append(_array(got_gradient, name, "a gradient"))
+    wrong = [g.size != 1 or not _close(g.item(), case[5], VALUE_RTOL, VALUE_ATOL) for g, case in zip(gradients, cases)]
+    if any(wrong):
+        k = wrong.index(True)
+        got_gradient, (batch, _, _, _, _, expected_gradient) = gradients[k], cases[k]
+        single = [g.item() if g.size == 1 else np.nan for g in gradients]
+        raise _fail(name, f"{_where(problem, batch)} the value is right, but its gradient with respect to A is "
+                    f"{_fmt(got_gradient)}, expected {expected_gradient:.7g}.",
+                    mistakes.HIDDEN_FROM_THE_TAPE if single[k] == 0 else
+                    mistakes.large_gradient_mistake(problem.name, single, wrong, [c[0].large for c in cases]))
 
 
 def _where(problem: Problem, batch: grading_inputs.Batch) -> str:
@@ -206,17 +212,18 @@ def judge_optimizer(problem: Problem, observation: dict, seed: int) -> None:
     raise _fail(name, f"update {k + 1} of {len(gradients)} (on a fresh variable at {probe.OPTIMIZER_START:g}): "
                 f"gradient {gradients[k]:.4g} should move the variable from {values[k]:.7g} to {expected[k]:.7g} "
                 f"(plain gradient descent at {problem.learning_rate:g}); it moved to {values[k + 1]:.7g}.",
-                mistakes.optimizer_mistake(problem.learning_rate, gradients.astype(np.float64), values, others))
+                mistakes.optimizer_mistake(problem.learning_rate, gradients.astype(np.float64), values, others,
+                                           observation.get("learning_rate")))
 
 
-def _one_step(loss, problem: Problem, case: grading_inputs.StepCase) -> tuple[float, float, float]:
-    """(loss before, its gradient, A after) of a correct step with `loss`, from the case's A and at its rate."""
+def _one_step(loss, problem: Problem, case: grading_inputs.StepCase, start: float) -> tuple[float, float, float]:
+    """(loss before, its gradient, A after) of a correct step with `loss`, from `start` and at the case's rate."""
     batch = case.batch
-    A = tf.Variable([batch.A], dtype=tf.float32)
+    A = tf.Variable([start], dtype=tf.float32)
     with tf.GradientTape() as tape:
         before = loss(problem.model(tf.constant(batch.x), A), batch.y)
     gradient = np.float32(tape.gradient(before, A).numpy()[0])
-    after = float(np.float32(batch.A) - gradient * np.float32(case.learning_rate))
+    after = float(np.float32(start) - gradient * np.float32(case.learning_rate))
     return float(before), float(gradient), after
 
 
@@ -230,19 +237,27 @@ def judge_train_step(problem: Problem, observation: dict, seed: int) -> None:
     name = f"{problem.name}_train_step"
     _reported_error(observation, name)
     cases = grading_inputs.step_cases(problem, seed)
+    got_A = None
     for case, report in zip(cases, _same_length(observation["cases"], cases)):
-        batch = case.batch
-        losses = {"stand-in": probe.scaled_probe_loss(case.loss_scale), "exercise": tf2.LOSSES[problem.name]}
-        steps = {label: (loss, *_one_step(loss, problem, case)) for label, loss in losses.items()}
+        batch, start = case.batch, got_A if case.in_a_row else case.batch.A
+        losses = {"stand-in": probe.scaled_probe_loss(case.loss_scale, problem), "exercise": tf2.LOSSES[problem.name]}
+        steps = {label: (loss, *_one_step(loss, problem, case, start)) for label, loss in losses.items()}
         got_A = float(report["A"])
-        where = (f"on {len(batch.x)} sample(s) from A = {batch.A:g}, handed SGD(learning_rate={case.learning_rate:g}), "
-                 f"with a stand-in loss in place of {problem.name}_loss (its gradient is "
+        row = (f" (call {case.in_a_row + 1} in a row on one variable and one optimizer)" if case.in_a_row else "")
+        where = (f"on {len(batch.x)} sample(s) from A = {start:.7g}{row}, handed SGD(learning_rate="
+                 f"{case.learning_rate:g}), with a stand-in loss in place of {problem.name}_loss (its gradient is "
                  f"{steps['stand-in'][2]:.4g}),")
-        matched = [step for step in steps.values() if np.isclose(got_A, step[3], rtol=UPDATE_RTOL, atol=UPDATE_ATOL)]
+
+        def right(A: float) -> list:
+            return [step for step in steps.values() if np.isclose(A, step[3], rtol=UPDATE_RTOL, atol=UPDATE_ATOL)]
+
+        matched = right(got_A)
         if not matched:
             _, _, gradient, expected_A = steps["stand-in"]
+            carried = case.in_a_row and right(float(report.get("fresh_A", np.nan)))
             raise _fail(name, f"{where} A should become {expected_A:.7g}; it became {got_A:.7g}.",
-                        mistakes.step_mistake(batch.A, got_A, expected_A, case.learning_rate, gradient,
+                        mistakes.STEP_KEEPS_STATE if carried else
+                        mistakes.step_mistake(start, got_A, expected_A, case.learning_rate, gradient,
                                               problem.learning_rate))
         loss, before, _, _ = matched[0]
         if report["returned"].get("none"):
@@ -264,7 +279,8 @@ def stand_in_run(run: grading_inputs.Run, indices, learning_rate: float, start: 
     history, returned = [], []
     for i in indices:
         target = np.float32(0.6) * run.x[i] + np.float32(0.4) * y[i]
-        returned.append(float(np.square(A - target)))
+        spread = np.float32(10.0) ** (np.float32(probe.STAND_IN_DECADES) * np.sin(np.float32(probe.STAND_IN_WAVE) * run.x[i]))
+        returned.append(float(np.square(A - target) * spread))
         A = np.float32(A - (pull * (A - target)) * lr)
         history.append(float(A))
     return np.array(history), np.array(returned)

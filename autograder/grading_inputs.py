@@ -24,6 +24,7 @@ FRESH_POINTS = 10_000
 # one that ignores the optimizer it is given (and trains at the course's rate) shows.
 OTHER_LEARNING_RATE = 0.037
 SETTLING_STEPS = 30  # one sample repeated in the loop's run (trajectory_run)
+STEPS_IN_A_ROW = (1, 2, 1, 3, 1)  # the batch sizes of the step's run of calls on one variable and optimizer
 SECOND_CALL_STEPS = 10  # the loop's second call, on the run's first indices: the same start, the same values
 # Gradients an optimizer is tried on: magnitudes from 1e-3 to 1e3, both signs, so clipping (small ones pass,
 # large ones are cut), weight decay (it shows next to small ones) and any state or schedule show.
@@ -101,12 +102,16 @@ class StepCase:
     batch: Batch
     loss_scale: float
     learning_rate: float
+    in_a_row: int = 0  # 0: on a fresh variable and optimizer; k > 0: the k-th call after, on the same ones
 
 
 def step_cases(problem: Problem, seed: int = DEFAULT_SEED) -> list[StepCase]:
     """Single samples and batches, each from its own starting A: small, ordinary and large stand-in
     gradients of both signs at the course's rate, one step handed an optimizer at another rate, and one from
-    an A further out than any run goes (a step that clamps or rescales A shows)."""
+    an A further out than any run goes (a step that clamps or rescales A shows); then STEPS_IN_A_ROW steps one
+    after another on one variable and one optimizer (a step that carries anything from one call to the next
+    shows: the cases before each start afresh). A continued case's batch.A is NaN: it starts where the step
+    before left A."""
     rng = rng_for(seed, "step", problem.name)
     x_all, y_all = problem.make_data(rng)
     y_all = _targets(problem, rng, x_all, y_all)
@@ -117,6 +122,11 @@ def step_cases(problem: Problem, seed: int = DEFAULT_SEED) -> list[StepCase]:
     for A, size, scale, rate in zip(starts, sizes, scales, rates):
         pick = rng.choice(len(x_all), size, replace=False)
         cases.append(StepCase(Batch(A, _off_kinks(problem, A, x_all[pick]), y_all[pick]), scale, rate))
+    start = 3.0 if problem.name == "regression" else 2.0
+    for k, size in enumerate(STEPS_IN_A_ROW):
+        pick = rng.choice(len(x_all), size, replace=False)
+        x = _off_kinks(problem, start, x_all[pick]) if k == 0 else x_all[pick]
+        cases.append(StepCase(Batch(start if k == 0 else np.nan, x, y_all[pick]), 1.0, problem.learning_rate, k))
     return cases
 
 

@@ -30,6 +30,8 @@ from .grading_inputs import DEFAULT_SEED, SEED_VARIABLE
 OBSERVATION_MIME = "application/vnd.backprop.observation+json"
 OPTIMIZER_START = 1.0  # the fresh variable an optimizer is tried on
 STAND_IN_PULL = 15.0  # the stand-in step's gradient: this times A's distance from its sample's target
+# The stand-in step's returned loss is scaled by 10 ** (DECADES * sin(WAVE * x)): by 1e-6 to 1e6, sample to sample.
+STAND_IN_DECADES, STAND_IN_WAVE = 6.0, 97.0
 
 
 def _tf():
@@ -54,20 +56,28 @@ def probe_loss(output, target, scale: float = 1.0):
     return scale * tf.reduce_mean(tf.exp(0.3 * (output - tf.cast(target, tf.float32))) + output)
 
 
-def scaled_probe_loss(scale: float) -> Callable:
-    return lambda output, target: probe_loss(output, target, scale)
+def scaled_probe_loss(scale: float, problem: Problem) -> Callable:
+    """`probe_loss` at `scale`, called as the exercise's loss may be: by position or by its parameters' names."""
+    output_name, target_name = problem.loss_parameters
+
+    def stand_in(*args, **kwargs):
+        named = {**dict(zip((output_name, target_name), args)), **kwargs}
+        return probe_loss(named[output_name], named[target_name], scale)
+    return stand_in
 
 
 def probe_step(A, x, y, optimizer):
     """Not the exercise's step: the optimizer it is handed pulls A towards a mix of its sample's x and y, so a
-    loop's use of indices, targets and optimizer shows. Returns a number that is not A (the pull's loss).
-    TensorFlow operations only, so a loop compiled with tf.function can call it too; float32 throughout, as
-    `checks.stand_in_run` follows it."""
+    loop's use of indices, targets and optimizer shows. Returns a number that is not A: the pull's loss, times
+    a factor from 1e-6 to 1e6 that differs sample to sample, so a loop that acts on the loss's size (stops,
+    skips or repeats a step past some value) shows. TensorFlow operations only, so a loop compiled with
+    tf.function can call it too; float32 throughout, as `checks.stand_in_run` follows it."""
     tf = _tf()
-    target = (0.6 * tf.reduce_mean(tf.cast(x, tf.float32))) + (0.4 * tf.reduce_mean(tf.cast(y, tf.float32)))
+    x_mean = tf.reduce_mean(tf.cast(x, tf.float32))
+    target = (0.6 * x_mean) + (0.4 * tf.reduce_mean(tf.cast(y, tf.float32)))
     before = tf.reshape(tf.cast(A, tf.float32), [-1])[0]
     optimizer.apply_gradients([(tf.reshape(STAND_IN_PULL * (before - target), [1]), A)])
-    return tf.square(before - target)
+    return tf.square(before - target) * tf.pow(10.0, STAND_IN_DECADES * tf.sin(STAND_IN_WAVE * x_mean))
 
 
 def gradient_descent(learning_rate: float):
@@ -169,6 +179,9 @@ def observe_optimizer(problem_name: str, make_optimizer, seed: int | None = None
         return _publish("optimizer", problem.name, seed, error=error or error_again)
     numbers = {"type": type(first).__name__, "same_twice": first is second,
                "has_apply_gradients": hasattr(first, "apply_gradients")}
+    stated, error = _call(lambda: float(first.learning_rate))  # what it says its rate is, before any update
+    if not error and np.isfinite(stated):
+        numbers["learning_rate"] = stated
     if numbers["has_apply_gradients"]:
         variable, values = tf.Variable([OPTIMIZER_START], dtype=tf.float32), [OPTIMIZER_START]
         for gradient in grading_inputs.optimizer_gradients(problem, seed):
@@ -182,17 +195,26 @@ def observe_optimizer(problem_name: str, make_optimizer, seed: int | None = None
 
 def observe_train_step(problem_name: str, train_step, seed: int | None = None) -> dict:
     """Where one step leaves A, and what it returns, with the loss it calls swapped for a scaled `probe_loss`
-    and the optimizer it is handed at the case's learning rate."""
+    and the optimizer it is handed at the case's learning rate. A step in a row on one variable and optimizer
+    is also taken from the same A on fresh ones ("fresh_A"): what the step carries between calls shows."""
     tf, problem, seed = _tf(), PROBLEMS[problem_name], _seed(seed)
-    cases = []
+    cases, A = [], None
     for case in grading_inputs.step_cases(problem, seed):
-        A = tf.Variable([case.batch.A], dtype=tf.float32)
-        swapped = {f"{problem.name}_loss": scaled_probe_loss(case.loss_scale), f"{problem.name}_model": problem.model}
-        returned, error = _call(alone(train_step, **swapped), A, case.batch.x, case.batch.y,
-                                gradient_descent(case.learning_rate))
+        swapped = {f"{problem.name}_loss": scaled_probe_loss(case.loss_scale, problem), f"{problem.name}_model": problem.model}
+        step = alone(train_step, **swapped)
+        report = {}
+        if case.in_a_row:
+            fresh = tf.Variable(A.numpy(), dtype=tf.float32)
+            _, error = _call(step, fresh, case.batch.x, case.batch.y, gradient_descent(case.learning_rate))
+            if error:
+                return _publish("train_step", problem.name, seed, error=error)
+            report["fresh_A"] = float(fresh.numpy().reshape(-1)[0])
+        else:
+            A, optimizer = tf.Variable([case.batch.A], dtype=tf.float32), gradient_descent(case.learning_rate)
+        returned, error = _call(step, A, case.batch.x, case.batch.y, optimizer)
         if error:
             return _publish("train_step", problem.name, seed, error=error)
-        cases.append({"A": float(A.numpy().reshape(-1)[0]), "returned": array_report(returned)})
+        cases.append({"A": float(A.numpy().reshape(-1)[0]), "returned": array_report(returned), **report})
     return _publish("train_step", problem.name, seed, cases=cases)
 
 

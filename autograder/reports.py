@@ -61,6 +61,8 @@ def _loss(observation: dict) -> None:
 def _optimizer(observation: dict) -> None:
     _is(isinstance(observation.get("same_twice"), bool) and isinstance(observation.get("has_apply_gradients"), bool),
         "it does not say what the optimizer is")
+    if "learning_rate" in observation:
+        _number(observation["learning_rate"], "the learning rate")
     if observation["has_apply_gradients"] and not observation["same_twice"]:
         values = observation.get("values")
         _is(isinstance(values, list), "it holds no values")
@@ -72,6 +74,8 @@ def _train_step(observation: dict) -> None:
     def case(item, where):
         _is(isinstance(item, dict), f"{where} is no case")
         _number(item.get("A"), f"{where}'s A")
+        if "fresh_A" in item:
+            _number(item["fresh_A"], f"{where}'s A on fresh ones")
         _array(item.get("returned"), f"{where}'s returned value")
     _cases(observation, case)
 

@@ -85,6 +85,7 @@ class Problem:
     print_every: int
     initial_mean: float  # the seed draws the initial A from N(initial_mean, 1)
     ideal: float  # the value A tends to as the sample grows
+    loss_parameters: tuple[str, str]  # the names of the exercise's loss's (output, target) parameters
 
     def initial_A(self, rng: np.random.Generator) -> float:
         return float(np.float32(rng.normal(self.initial_mean, 1.0)))
@@ -97,10 +98,11 @@ class Problem:
 REGRESSION = Problem(
     name="regression", model=regression_model, make_data=regression_data, optimum=regression_optimum,
     learning_rate=0.02, steps=100, print_every=25, initial_mean=0.0, ideal=REGRESSION_TARGET,
+    loss_parameters=("y_pred", "y_true"),
 )
 CLASSIFICATION = Problem(
     name="classification", model=classification_model, make_data=classification_data,
     optimum=classification_optimum, learning_rate=0.05, steps=1400, print_every=200, initial_mean=10.0,
-    ideal=-sum(CLASS_MEANS) / 2,
+    ideal=-sum(CLASS_MEANS) / 2, loss_parameters=("logits", "labels"),
 )
 PROBLEMS = {p.name: p for p in (REGRESSION, CLASSIFICATION)}

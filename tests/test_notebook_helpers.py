@@ -70,6 +70,7 @@ NAMED = {
     "gradient_ascent": ("regression_train_step", "gradient ascent"),
     "gradient_not_applied": ("regression_train_step", "never applied"),
     "loss_after_update": ("regression_train_step", "after the update"),
+    "step_carries_gradient": ("classification_train_step", "carries something from one call to the next"),
     "indices_ignored": ("train_classification", "indices are ignored"),
     "loss_recorded": ("train_regression", "loss was recorded instead of A"),
     "recorded_before_step": ("train_classification", "before each step"),
@@ -126,7 +127,8 @@ def test_check_my_work_and_the_grader_name_a_mistake_in_the_same_words(mistake):
 
 
 # Mistakes that only the grader's longer runs show (the notebook says Check my work checks less than the grader).
-HIDDEN_ONLY = {"stops_when_loss_is_small"}  # its run of two steps never gets A close enough to stop
+# Its run of five steps never gets A close enough to stop, or a loss over 1,000.
+HIDDEN_ONLY = {"stops_when_loss_is_small", "repeats_step_while_loss_large"}
 
 
 def _words(mistake: str) -> str:

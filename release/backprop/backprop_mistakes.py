@@ -103,6 +103,18 @@ LARGE = {"regression": ("errors", "a loss that grows more slowly than the square
                                       "logits, as tf.nn.sigmoid_cross_entropy_with_logits does")}
 
 
+def large_gradient_mistake(problem_name: str, got: Sequence[float], wrong: Sequence[bool],
+                           large: Sequence[bool]) -> str | None:
+    """Where a loss's values are right everywhere: its gradient right for ordinary inputs and wrong only for
+    the large ones (`large` marks those), as a formula whose derivative breaks where a sigmoid rounds to 1."""
+    if any(wrong) and not any(w for w, big in zip(wrong, large) if not big):
+        what, likely = LARGE[problem_name]
+        finite = "" if np.all(np.isfinite(got)) else ", even nan or inf,"
+        return (f"the values are right, and so is the gradient for ordinary {what}, but it is wrong{finite} for "
+                f"large ones: {likely}")
+    return None
+
+
 def loss_mistake(problem_name: str, outputs: Sequence[np.ndarray], targets: Sequence[np.ndarray],
                  got: Sequence[float], expected: Sequence[float], wrong: Sequence[bool],
                  large: Sequence[bool]) -> str | None:
@@ -128,11 +140,13 @@ def loss_mistake(problem_name: str, outputs: Sequence[np.ndarray], targets: Sequ
 # --- optimizers ----------------------------------------------------------------------------------------
 
 def optimizer_mistake(learning_rate: float, gradients: np.ndarray, values: np.ndarray,
-                      other_rates: dict[str, float]) -> str | None:
+                      other_rates: dict[str, float], stated_rate: float | None = None) -> str | None:
     """Name what an optimizer did from how each update's move differs from learning rate x gradient.
 
     Plain gradient descent moves by exactly that at every update, whatever the gradient's size, the
     variable's value or the updates before. Only updates large enough to measure well are read.
+    `stated_rate`: the optimizer's own learning_rate, where it has one (a right one that moves by another
+    rate is scaled by something else).
     """
     gradients, values = np.asarray(gradients, np.float64), np.asarray(values, np.float64)
     moves = values[:-1] - values[1:]
@@ -145,6 +159,10 @@ def optimizer_mistake(learning_rate: float, gradients: np.ndarray, values: np.nd
     rounding = 4 * np.spacing(np.maximum(np.abs(values[:-1]), np.abs(values[1:])).astype(np.float32)) / np.abs(gradients)
     rate = float(np.median(rates[clear])) if clear.any() else float(np.median(rates))
     if np.all(np.abs(rates - rate) <= 1e-4 * abs(rate) + rounding) and not _close(rate, learning_rate, rtol=1e-3, atol=0):
+        if stated_rate is not None and _close(stated_rate, learning_rate, rtol=1e-6, atol=0):
+            return (f"every update moved by {rate:.4g} x the gradient, though the optimizer's learning rate is "
+                    f"{learning_rate:g}: something else scales the gradients it applies (loss_scale_factor, say); "
+                    "plain gradient descent applies them as they are")
         if _close(rate, -learning_rate, rtol=1e-3, atol=0):
             return "gradient ascent: the update goes uphill (a negative learning rate)"
         for name, other in other_rates.items():
@@ -209,6 +227,11 @@ def step_mistake(initial: float, got: float, expected: float, learning_rate: flo
         return "the update was applied twice"
     ratio = (got - initial) / (expected - initial)
     return f"A moved {ratio:.4g} times the expected distance"
+
+
+STEP_KEEPS_STATE = ("the step carries something from one call to the next: it is right on a fresh variable and "
+                    "optimizer, and wrong when called again on the same ones; keep nothing between calls (no "
+                    "global or saved gradients, no counters)")
 
 
 # --- training loops ------------------------------------------------------------------------------------
