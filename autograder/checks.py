@@ -345,20 +345,21 @@ def _loop_failure(problem: Problem, run: grading_inputs.Run, got: np.ndarray, ex
 def judge_predict(problem: Problem, observation: dict, seed: int) -> None:
     """Classes 0/1 from sigmoid(x + A) >= 0.5, for several A, as a 1-D array."""
     _reported_error(observation, "predict")
-    cases = grading_inputs.predict_cases(seed)
+    cases, returned = grading_inputs.predict_cases(seed), []
     for (A_value, x), report in zip(cases, _same_length(observation["cases"], cases)):
-        expected = (x + np.float32(A_value) >= 0).astype(np.int64)
         got = _array(report, "predict", "an array of classes 0/1")
-        where = f"for {len(x)} points at A = {A_value:g}"
-        if got.shape != expected.shape:
-            raise _fail("predict", f"{where} returned shape {got.shape}, expected {expected.shape}.",
-                        mistakes.NOT_ONE_DIMENSIONAL if got.size == len(x) else None)
+        if got.shape != x.shape:
+            raise _fail("predict", f"for {len(x)} points at A = {A_value:g} returned shape {got.shape}, expected "
+                        f"{x.shape}.", mistakes.NOT_ONE_DIMENSIONAL if got.size == len(x) else None)
+        returned.append((x, A_value, got))
+    for x, A_value, got in returned:
+        expected = (x + np.float32(A_value) >= 0).astype(np.int64)
         if not np.array_equal(got, expected):
             wrong = got != expected
             on_boundary = " (exactly on the boundary x = -A)" if x[wrong][0] + np.float32(A_value) == 0 else ""
-            raise _fail("predict", f"{where} {int(np.sum(wrong))} of {len(x)} classes are wrong (e.g. x = "
-                        f"{x[wrong][0]:.7g}{on_boundary}: expected {expected[wrong][0]}, got {got[wrong][0]:.4g}).",
-                        mistakes.predict_mistake(x, A_value, got))
+            raise _fail("predict", f"for {len(x)} points at A = {A_value:g} {int(np.sum(wrong))} of {len(x)} classes "
+                        f"are wrong (e.g. x = {x[wrong][0]:.7g}{on_boundary}: expected {expected[wrong][0]}, got "
+                        f"{got[wrong][0]:.4g}).", mistakes.predict_mistake(returned))
 
 
 RUNS = {"convergence": grading_inputs.convergence_run, "far": grading_inputs.far_start_run}

@@ -25,7 +25,8 @@ FRESH_POINTS = 10_000
 OTHER_LEARNING_RATE = 0.037
 SETTLING_STEPS = 30  # one sample repeated in the loop's run (trajectory_run)
 STEPS_IN_A_ROW = (1, 2, 1, 3, 1)  # the batch sizes of the step's run of calls on one variable and optimizer
-SECOND_CALL_STEPS = 10  # the loop's second call, on the run's first indices: the same start, the same values
+SECOND_CALL_STEPS = 10
+BESIDE = 0.2 * 10.0 ** -np.arange(4)  # how far beside predict's boundary points are placed: 0.2 to 0.0002  # the loop's second call, on the run's first indices: the same start, the same values
 # Gradients an optimizer is tried on: magnitudes from 1e-3 to 1e3, both signs, so clipping (small ones pass,
 # large ones are cut), weight decay (it shows next to small ones) and any state or schedule show.
 OPTIMIZER_GRADIENT_DECADES = (-3.0, 3.0)
@@ -184,17 +185,20 @@ def fresh_points(seed: int = DEFAULT_SEED, n: int = FRESH_POINTS) -> tuple[np.nd
 
 def predict_cases(seed: int = DEFAULT_SEED, margin: float = 1e-3) -> list[tuple[float, np.ndarray]]:
     """(A, x) pairs: several values of A, each with points on both sides of its boundary x = -A, the
-    point exactly on it (probability exactly 0.5: class 1, as the notebook says), and two 1,000 away from it
-    (where exp of the logit overflows: a sigmoid that raises then shows).
+    point exactly on it (probability exactly 0.5: class 1, as the notebook says), two 1,000 away from it
+    (where exp of the logit overflows: a sigmoid that raises then shows), and points BESIDE it on both sides.
 
-    Other points within `margin` of the boundary are dropped: there sigmoid(x + A) rounds to 0.5 in
-    float32, and a correct answer may fall either way.
+    Drawn points within `margin` of the boundary are dropped (they could fall as close as float32 rounding of
+    x + A); the points beside it are placed, 2e-4 or more away, where every correct form agrees. The last two
+    values of A have no short decimal form: rounded to 0-3 decimals, each moves by more than the point beside
+    the boundary at that decimal, so a predict that rounds A shows, whichever way it rounds.
     """
     rng = rng_for(seed, "predict", "predict")
     cases = []
-    for A in (-3.0, -1.0, 0.5, 2.5):
+    for A in (-3.0, -1.0, 0.5, 2.5, -2.6363, 1.3737):
         x = np.concatenate([classification_data(rng, 60)[0], rng.uniform(-8, 8, 40).astype(np.float32)])
-        x = np.append(x[np.abs(x + np.float32(A)) > margin], np.float32([-A, -A - 1000, -A + 1000]))
+        x = np.append(x[np.abs(x + np.float32(A)) > margin],
+                      np.float32([-A, -A - 1000, -A + 1000, *(-A - BESIDE), *(-A + BESIDE)]))
         cases.append((A, rng.permutation(x)))
     return cases
 

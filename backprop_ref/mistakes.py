@@ -312,23 +312,32 @@ def wrong_sample(step: int, got: float, one_step_from: list[float], index: int) 
 
 # --- predict -------------------------------------------------------------------------------------------
 
-def predict_mistake(x: np.ndarray, A: float, got: np.ndarray) -> str | None:
-    """Name what a predict function computed from the classes it returned for (x, A)."""
-    x, got = np.asarray(x, np.float64), np.asarray(got)
-    logits = x + A
-    if not np.all(np.isin(got, (0, 1))):
-        if np.all((got >= 0) & (got <= 1)) and _close(got, sigmoid(logits), rtol=1e-3, atol=1e-4):
+def predict_mistake(cases: Sequence[tuple[np.ndarray, float, np.ndarray]]) -> str | None:
+    """Name what a predict function computed from the classes it returned for every (x, A, classes) it was
+    shown: a mistake is named only when it gives them all (0.5 rounded to 0 and a logit compared with 0.5 agree
+    on one case, not on all)."""
+    cases = [(np.asarray(x, np.float32), A, np.asarray(got)) for x, A, got in cases]
+
+    def logits(x: np.ndarray, A: float) -> np.ndarray:
+        return (x + np.float32(A)).astype(np.float64)  # as float32 code computes them
+
+    if not all(np.all(np.isin(got, (0, 1))) for _, _, got in cases):
+        if all(np.all((got >= 0) & (got <= 1)) and _close(got, sigmoid(logits(x, A)), rtol=1e-3, atol=1e-4)
+               for x, A, got in cases):
             return "probabilities returned instead of classes: return 1 where sigmoid(x + A) >= 0.5, else 0"
         return None
     candidates = {
         "a point exactly on the boundary (probability exactly 0.5) must be class 1: compare with >= 0.5, not > 0.5":
-            logits > 0,
+            lambda x, A: logits(x, A) > 0,
         "the logit x + A was compared with 0.5; compare the probability sigmoid(x + A) with 0.5 (or the logit with 0)":
-            logits >= 0.5,
-        "the classes are inverted (1 where sigmoid(x + A) < 0.5)": logits < 0,
-        "A is ignored: x is thresholded at a fixed value instead of at the model's boundary x = -A": x >= 1.0,
+            lambda x, A: logits(x, A) >= 0.5,
+        "the classes are inverted (1 where sigmoid(x + A) < 0.5)": lambda x, A: logits(x, A) < 0,
+        "A is ignored: x is thresholded at a fixed value instead of at the model's boundary x = -A": lambda x, A: x >= 1.0,
+        **{f"A was rounded to {to}, which moves the boundary x = -A: use A as it is":
+           lambda x, A, decimals=decimals: logits(x, round(A, decimals)) >= 0
+           for decimals, to in enumerate(("a whole number", "1 decimal", "2 decimals", "3 decimals"))},
     }
     for description, classes in candidates.items():
-        if np.array_equal(got, classes.astype(got.dtype)):
+        if all(np.array_equal(got, classes(x, A).astype(got.dtype)) for x, A, got in cases):
             return description
     return None

@@ -77,6 +77,7 @@ NAMED = {
     "stored_variable": ("train_classification", "holds A itself"),
     "threshold_logit": ("predict", "logit x + A was compared with 0.5"),
     "threshold_x": ("predict", "A is ignored"),
+    "predict_rounds_A": ("predict", "A was rounded to 1 decimal"),
     "probabilities_returned": ("predict", "probabilities returned instead of classes"),
 }
 

@@ -334,32 +334,34 @@ def _run_loop(tried: str, train, x_vals: list[float], y_vals: list[float], indic
 
 
 PREDICT_CASES = (([-3.0, 0.5, 1.0, 1.2, 3.0], -1.0),  # the boundary is x = -A = 1; x = 1 is on it
-                 ([-1000.0, -1.0, -0.5, 0.2, 0.8, 1.5], 0.5))  # exp(1000.5) overflows
+                 ([-1000.0, -1.0, -0.5, 0.2, 0.8, 1.5], 0.5),  # exp(1000.5) overflows
+                 ([1.3, 1.36, 1.38, 1.45], -1.37))  # points 0.01 beside the boundary: A must not be rounded
 
 
 def check_predict(predict) -> str:
-    return "; ".join(_check_predict_case(predict, x, A) for x, A in PREDICT_CASES)
-
-
-def _check_predict_case(predict, x: list[float], A: float) -> str:
+    """Every case is run before any verdict, so a mistake is named only if it gives every case's classes."""
     import tensorflow as tf
 
-    expected = [int(v >= -A) for v in x]
-    tried = f"predict({x}, A = {A:g}), boundary x = {-A:g}"
-    x_vals = np.float32(x)
-    got = predict(x_vals, tf.Variable([A]))
-    _left_as_it_was(tried, "x_vals", x_vals, x)
-    if got is None:
-        raise Mismatch(tried, str(expected), "None", "nothing returned: return the classes")
-    array = np.asarray(got)
-    if array.shape != (len(x),):
-        raise Mismatch(tried, f"a 1-D array of {len(x)} classes", f"shape {array.shape}",
-                       mistakes.NOT_ONE_DIMENSIONAL if array.size == len(x) else "")
-    classes = np.isin(array, (0, 1)).all()
-    if not classes or array.astype(int).tolist() != expected:
-        raise Mismatch(tried, str(expected), str(array.astype(int).tolist()) if classes else _fmt(array),
-                       mistakes.predict_mistake(np.float32(x), A, array))
-    return f"{tried} gives {expected}"
+    returned = []
+    for x, A in PREDICT_CASES:
+        tried = f"predict({x}, A = {A:g}), boundary x = {-A:g}"
+        x_vals = np.float32(x)
+        got = predict(x_vals, tf.Variable([A]))
+        _left_as_it_was(tried, "x_vals", x_vals, x)
+        if got is None:
+            raise Mismatch(tried, str([int(v >= -A) for v in x]), "None", "nothing returned: return the classes")
+        array = np.asarray(got)
+        if array.shape != (len(x),):
+            raise Mismatch(tried, f"a 1-D array of {len(x)} classes", f"shape {array.shape}",
+                           mistakes.NOT_ONE_DIMENSIONAL if array.size == len(x) else "")
+        returned.append((tried, x, A, array))
+    for tried, x, A, array in returned:
+        expected = [int(np.float32(v) + np.float32(A) >= 0) for v in x]
+        classes = np.isin(array, (0, 1)).all()
+        if not classes or array.astype(int).tolist() != expected:
+            raise Mismatch(tried, str(expected), str(array.astype(int).tolist()) if classes else _fmt(array),
+                           mistakes.predict_mistake([(np.float32(x), A, a) for _, x, A, a in returned]))
+    return "; ".join(f"{tried} gives {[int(v) for v in array]}" for tried, _, _, array in returned)
 
 
 DEPENDS_ON = {  # a step calls the example's loss, a loop its step: their mistakes show up here too
