@@ -25,8 +25,8 @@ FRESH_POINTS = 10_000
 OTHER_LEARNING_RATE = 0.037
 SETTLING_STEPS = 30  # one sample repeated in the loop's run (trajectory_run)
 STEPS_IN_A_ROW = (1, 2, 1, 3, 1)  # the batch sizes of the step's run of calls on one variable and optimizer
-SECOND_CALL_STEPS = 10
-BESIDE = 0.2 * 10.0 ** -np.arange(4)  # how far beside predict's boundary points are placed: 0.2 to 0.0002  # the loop's second call, on the run's first indices: the same start, the same values
+SECOND_CALL_STEPS = 10  # the loop's second call, on the run's first indices: the same start, the same values
+BESIDE = 0.2 * 10.0 ** -np.arange(4)  # how far beside predict's boundary points are placed: 0.2 to 0.0002
 # Gradients an optimizer is tried on: magnitudes from 1e-3 to 1e3, both signs, so clipping (small ones pass,
 # large ones are cut), weight decay (it shows next to small ones) and any state or schedule show.
 OPTIMIZER_GRADIENT_DECADES = (-3.0, 3.0)

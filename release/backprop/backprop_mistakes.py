@@ -103,16 +103,26 @@ LARGE = {"regression": ("errors", "a loss that grows more slowly than the square
                                       "logits, as tf.nn.sigmoid_cross_entropy_with_logits does")}
 
 
+def _wrong_only_for_large(problem_name: str, got: Sequence[float], wrong: Sequence[bool],
+                          large: Sequence[bool]) -> tuple[str, str, str] | None:
+    """(what the large inputs are, ", even nan or inf," or "", the likely cause) where every wrong case is a
+    large one (`large` marks those)."""
+    if any(wrong) and not any(w for w, big in zip(wrong, large) if not big):
+        what, likely = LARGE[problem_name]
+        return what, "" if np.all(np.isfinite(got)) else ", even nan or inf,", likely
+    return None
+
+
 def large_gradient_mistake(problem_name: str, got: Sequence[float], wrong: Sequence[bool],
                            large: Sequence[bool]) -> str | None:
     """Where a loss's values are right everywhere: its gradient right for ordinary inputs and wrong only for
-    the large ones (`large` marks those), as a formula whose derivative breaks where a sigmoid rounds to 1."""
-    if any(wrong) and not any(w for w, big in zip(wrong, large) if not big):
-        what, likely = LARGE[problem_name]
-        finite = "" if np.all(np.isfinite(got)) else ", even nan or inf,"
-        return (f"the values are right, and so is the gradient for ordinary {what}, but it is wrong{finite} for "
-                f"large ones: {likely}")
-    return None
+    the large ones, as a formula whose derivative breaks where a sigmoid rounds to 1."""
+    found = _wrong_only_for_large(problem_name, got, wrong, large)
+    if found is None:
+        return None
+    what, finite, likely = found
+    return (f"the values are right, and so is the gradient for ordinary {what}, but it is wrong{finite} for "
+            f"large ones: {likely}")
 
 
 def loss_mistake(problem_name: str, outputs: Sequence[np.ndarray], targets: Sequence[np.ndarray],
@@ -124,9 +134,9 @@ def loss_mistake(problem_name: str, outputs: Sequence[np.ndarray], targets: Sequ
     for description, mistaken in LOSS_MISTAKES[problem_name]:
         if all(_close(mistaken(np.float64(p), np.float64(t)), g) for p, t, g in zip(outputs, targets, got)):
             return description
-    if not any(w for w, big in zip(wrong, large) if not big):
-        what, likely = LARGE[problem_name]
-        finite = "" if np.all(np.isfinite(got)) else ", even nan or inf,"
+    found = _wrong_only_for_large(problem_name, got, wrong, large)
+    if found:
+        what, finite, likely = found
         return f"right for ordinary {what}, wrong{finite} for large ones: {likely}"
     sizes = [np.size(p) for p in outputs]
     ratios = [g / e for g, e in zip(got, expected) if e != 0]
@@ -227,6 +237,16 @@ def step_mistake(initial: float, got: float, expected: float, learning_rate: flo
         return "the update was applied twice"
     ratio = (got - initial) / (expected - initial)
     return f"A moved {ratio:.4g} times the expected distance"
+
+
+def stated_rate(optimizer) -> float | None:
+    """The optimizer's own learning_rate, where it states a finite one (a schedule, or an object without one,
+    does not); read before any update."""
+    try:
+        rate = float(optimizer.learning_rate)
+    except Exception:  # the student's object may raise anything
+        return None
+    return rate if np.isfinite(rate) else None
 
 
 STEP_KEEPS_STATE = ("the step carries something from one call to the next: it is right on a fresh variable and "

@@ -185,15 +185,8 @@ def check_optimizer(example: str, make_optimizer) -> str:
             raise Mismatch(tried, f"update {k + 1}, on gradient {gradient:g}, to move A by {rate} × {gradient:g} = "
                            f"{rate * gradient:.5g}", f"a move of {moved:.5g}",
                            mistakes.optimizer_mistake(rate, np.array(OPTIMIZER_GRADIENTS), np.array(values), others,
-                                                       _stated_rate(optimizer)))
+                                                       mistakes.stated_rate(optimizer)))
     return f"a new optimizer at every call, moving A by {rate} × the gradient at every update, however large"
-
-
-def _stated_rate(optimizer) -> float | None:
-    try:
-        return float(optimizer.learning_rate)
-    except Exception:  # a schedule, or an object without one
-        return None
 
 
 STEP_CASES = {  # (A, x, y): one step on one sample, from an A that is not 0 (where an extra term may vanish)
