@@ -21,7 +21,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-from backprop_ref import mistakes
 from backprop_ref.problem import PROBLEMS, Problem
 from backprop_ref.stand_ins import alone
 
@@ -180,7 +179,8 @@ def observe_optimizer(problem_name: str, make_optimizer, seed: int | None = None
         return _publish("optimizer", problem.name, seed, error=error or error_again)
     numbers = {"type": type(first).__name__, "same_twice": first is second,
                "has_apply_gradients": hasattr(first, "apply_gradients")}
-    if (stated := mistakes.stated_rate(first)) is not None:
+    stated, error = _call(lambda: float(first.learning_rate))  # what it says its rate is, before any update
+    if not error and np.isfinite(stated):
         numbers["learning_rate"] = stated
     if numbers["has_apply_gradients"]:
         variable, values = tf.Variable([OPTIMIZER_START], dtype=tf.float32), [OPTIMIZER_START]
