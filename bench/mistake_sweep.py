@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from seed_sweep import RESULTS  # noqa: E402  (bench/ is on sys.path when run as a script)
+from seed_sweep import RESULTS, measured_at  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 from autograder import checks, grading_inputs  # noqa: E402
 from autograder.checks import item_checks  # noqa: E402
@@ -73,7 +73,7 @@ def main() -> None:
             totals["collateral"] += rows[0][3] if rows else 0
     caught = totals["checked"] - totals["passed"]
     lines.append(f"\n{len(MISTAKES)} mistakes on {args.seeds} seeds each, {time.perf_counter() - started:.0f} s, "
-                 f"{args.jobs} processes: mistakes passed {totals['passed']} of {totals['checked']} (target 0); "
+                 f"{args.jobs} processes, {measured_at()}: mistakes passed {totals['passed']} of {totals['checked']} (target 0); "
                  f"diagnosis named {totals['named']} of {caught} caught ({totals['named'] / max(1, caught):.1%}); "
                  f"honest items failed alongside {totals['collateral']} (target 0)")
     print(lines[-1])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -33,6 +34,14 @@ from backprop_ref.quiet_tf import tf  # noqa: E402
 
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def measured_at() -> str:
+    """The commit a results file was measured at, so that a figure can be traced to the checks it measured."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=RESULTS.parent, capture_output=True, text=True).stdout.strip()
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "autograder", "coursekit", "backprop_ref", "source")
+    return f"measured at {git('rev-parse', '--short', 'HEAD')}" + (" with uncommitted changes" if dirty else "")
 
 
 def convergence_margins(seed: int) -> dict[str, float]:
@@ -132,7 +141,7 @@ def main() -> None:
 
     say(f"Reference solution graded on {n} grading seeds ({args.eager_seeds} with the full eager convergence "
           f"check), the {len(IDIOMS)} other idioms on {min(n, args.idiom_seeds)}, {args.jobs} processes, "
-          f"{time.perf_counter() - started:.0f} s")
+          f"{time.perf_counter() - started:.0f} s, {measured_at()}")
     say(f"{'check or bound':<58} {'false failures':>15}")
     for item in items:
         if not item.endswith("_converges"):
