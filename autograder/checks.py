@@ -34,7 +34,7 @@ from . import grading_inputs, probe, reports
 from .grading_inputs import DEFAULT_SEED
 
 VALUE_RTOL, VALUE_ATOL = 1e-3, 1e-6  # loss values and gradients of one batch
-UPDATE_RTOL, UPDATE_ATOL = 1e-4, 1e-6  # A after one update
+UPDATE_RTOL = 1e-5  # A after one update: of the update's size (float32 rounding of the gradient is ~1e-7 of it)
 # A loop's history. With the stand-in step, every correct idiom's is bit-exact; a loop that steps by itself
 # (its own loss and update) follows the reference to 3.6e-7 (10 seeds). Rounded values (to 5 decimals or fewer) fail.
 LOOP_RTOL, STAND_IN_LOOP_ATOL, OWN_STEP_LOOP_ATOL = 1e-6, 1e-6, 1e-5
@@ -227,29 +227,40 @@ def _one_step(loss, problem: Problem, case: grading_inputs.StepCase, start: floa
     return float(before), float(gradient), after
 
 
+def _handed(case: grading_inputs.StepCase) -> str:
+    if case.tutorial_optimizer:
+        return f"the tutorial's tf.compat.v1.train.GradientDescentOptimizer({case.learning_rate:g})"
+    return f"SGD(learning_rate={case.learning_rate:g})"
+
+
 def judge_train_step(problem: Problem, observation: dict, seed: int) -> None:
-    """One step updates A by exactly -learning_rate * dL/dA, with the optimizer it is handed, and returns the
-    loss from before the update.
+    """One step updates A by exactly -learning_rate * dL/dA, with the optimizer it is handed (either kind the
+    notebook allows), and returns the loss from before the update, a value of its own.
 
     The step was run with a scaled stand-in loss in place of the student's (gradients from hundredths to
     tens); a step that computes the exercise's loss itself instead is right when it matches the reference's.
     """
     name = f"{problem.name}_train_step"
-    _reported_error(observation, name)
     cases = grading_inputs.step_cases(problem, seed)
-    got_A = None
-    for case, report in zip(cases, _same_length(observation["cases"], cases)):
+    failed_case, error = observation.get("case"), observation.get("error") or {}
+    if isinstance(failed_case, int) and 0 <= failed_case < len(cases) and cases[failed_case].tutorial_optimizer \
+            and isinstance(error.get("raised"), str):
+        raise _fail(name, f"handed {_handed(cases[failed_case])}, which make_{problem.name}_optimizer may return, "
+                    f"it raised {error['raised']}", mistakes.TUTORIAL_OPTIMIZER)
+    _reported_error(observation, name)
+    reports, got_A = _same_length(observation["cases"], cases), None
+    for case, report in zip(cases, reports):
         batch, start = case.batch, got_A if case.in_a_row else case.batch.A
         losses = {"stand-in": probe.scaled_probe_loss(case.loss_scale, problem), "exercise": tf2.LOSSES[problem.name]}
         steps = {label: (loss, *_one_step(loss, problem, case, start)) for label, loss in losses.items()}
         got_A = float(report["A"])
         row = (f" (call {case.in_a_row + 1} in a row on one variable and one optimizer)" if case.in_a_row else "")
-        where = (f"on {len(batch.x)} sample(s) from A = {start:.7g}{row}, handed SGD(learning_rate="
-                 f"{case.learning_rate:g}), with a stand-in loss in place of {problem.name}_loss (its gradient is "
-                 f"{steps['stand-in'][2]:.4g}),")
+        where = (f"on {len(batch.x)} sample(s) from A = {start:.7g}{row}, handed {_handed(case)}, with a stand-in "
+                 f"loss in place of {problem.name}_loss (its gradient is {steps['stand-in'][2]:.4g}),")
 
         def right(A: float) -> list:
-            return [step for step in steps.values() if np.isclose(A, step[3], rtol=UPDATE_RTOL, atol=UPDATE_ATOL)]
+            return [label for label, (_, _, _, after) in steps.items()
+                    if abs(A - after) <= UPDATE_RTOL * abs(after - start) + 4 * np.spacing(np.float32(abs(after)))]
 
         matched = right(got_A)
         if not matched:
@@ -259,15 +270,26 @@ def judge_train_step(problem: Problem, observation: dict, seed: int) -> None:
                         mistakes.STEP_KEEPS_STATE if carried else
                         mistakes.step_mistake(start, got_A, expected_A, case.learning_rate, gradient,
                                               problem.learning_rate))
-        loss, before, _, _ = matched[0]
+        loss, before, gradient, _ = steps[matched[0]]
         if report["returned"].get("none"):
             raise _fail(name, f"{where} it returned None; it must return the loss computed before the update.")
         got_loss = _array(report["returned"], name, "the loss, a scalar tensor")
         if got_loss.size != 1 or not np.isclose(got_loss.item(), before, rtol=VALUE_RTOL, atol=VALUE_ATOL):
+            stand_in_before = steps["stand-in"][1]
+            if matched == ["exercise"] and got_loss.size == 1 and np.isclose(got_loss.item(), stand_in_before,
+                                                                            rtol=VALUE_RTOL, atol=VALUE_ATOL):
+                raise _fail(name, f"{where} it returned the stand-in's loss, {stand_in_before:.7g}, but moved A by the "
+                            f"gradient of the exercise's own loss ({gradient:.4g}), not by the stand-in's; A became "
+                            f"{got_A:.7g}.", mistakes.GRADIENT_NOT_FROM_LOSS)
             after = float(loss(problem.model(tf.constant(batch.x), tf.constant([got_A])), batch.y))
             mistake = (mistakes.LOSS_AFTER_UPDATE if got_loss.size == 1 and np.isclose(got_loss.item(), after, rtol=VALUE_RTOL) else None)
             raise _fail(name, f"{where} it should return the loss before the update, {before:.7g}; it returned "
                         f"{_fmt(got_loss)}.", mistake)
+    for number, report in enumerate(reports):
+        returned, later = (_array(report[key], name, "the loss") for key in ("returned", "returned_later"))
+        if returned.shape != later.shape or not np.array_equal(returned, later, equal_nan=True):
+            raise _fail(name, f"call {number + 1} of {len(reports)} returned {_fmt(returned)}, which read "
+                        f"{_fmt(later)} once the calls after it had run.", mistakes.RETURNED_BUFFER)
 
 
 def stand_in_run(run: grading_inputs.Run, indices, learning_rate: float, start: float | None = None,
@@ -289,8 +311,12 @@ def stand_in_run(run: grading_inputs.Run, indices, learning_rate: float, start: 
 def judge_train_loop(problem: Problem, observation: dict, seed: int) -> None:
     """One step per index, on sample indices[t], with the optimizer it is handed; returns A's value after every
     step. Observed over more steps than the example's own run, on targets that differ sample to sample, and
-    twice: a second call from the same start returns the same history."""
+    twice: a second call from the same start returns the same history; then on the long run (_judge_long_run)."""
     name = f"train_{problem.name}"
+    error = observation.get("error") or {}
+    if observation.get("run") == "long_" and isinstance(error.get("raised"), str):
+        raise _fail(name, f"on a long run ({len(grading_inputs.long_run(problem, seed).indices)} indices, with a "
+                    f"stand-in step), it raised {error['raised']}", mistakes.RAISED)
     _reported_error(observation, name)
     run, lr = grading_inputs.trajectory_run(problem, seed), grading_inputs.OTHER_LEARNING_RATE
     got, final_A = reported_history(observation["history"], name), float(observation["final_A"])
@@ -318,6 +344,56 @@ def judge_train_loop(problem: Problem, observation: dict, seed: int) -> None:
                     f"{len(first)} indices, it returned {len(again)} values, not the first call's first {len(first)}.",
                     mistakes.count_mistake(again, followed[:len(first)], len(run.x), problem.steps)
                     if len(again) != len(first) else None)
+    _judge_long_run(problem, observation, seed)
+
+
+def counting_run(run: grading_inputs.Run, indices, x: np.ndarray | None = None, y: np.ndarray | None = None) -> np.ndarray:
+    """A after each step of a correct loop with `probe.counting_step` (A += x + y), in float32 as TensorFlow
+    computes it; `x`, `y` replace run's data (an earlier call's, for a loop that keeps it)."""
+    x, y = (run.x if x is None else x), (run.y if y is None else y)
+    A, history = np.float32(run.initial_A), []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i in indices:
+            A = np.float32(A + np.float32(x[i] + y[i]))
+            history.append(float(A))
+    return np.array(history)
+
+
+def _judge_long_run(problem: Problem, observation: dict, seed: int) -> None:
+    """The long run (grading_inputs.long_run): one step per index, on the data of this call, however large or
+    non-finite A becomes, whatever the optimizer has done before. A loop that never called the step steps by
+    itself (its steps were judged on the trajectory run); its number of values is still judged."""
+    name, run = f"train_{problem.name}", grading_inputs.long_run(problem, seed)
+    n, got = len(run.indices), reported_history(observation["long_history"], f"train_{problem.name}")
+    where = (f"on a long run ({n} indices, other data, large steps, handed an optimizer that had already taken "
+             f"{grading_inputs.HANDED_STEPS} steps), with a stand-in step that adds each sample's x + y to A,")
+    expected = counting_run(run, run.indices)
+    if len(got) != n:
+        raise _fail(name, f"{where} it returned {len(got)} values, expected {n} (one per step).",
+                    _long_run_count_mistake(run, got, expected))
+    if observation["long_calls"] == 0:
+        return
+    wrong = ~np.isclose(got, expected, rtol=LOOP_RTOL, atol=0, equal_nan=True)
+    if wrong.any():
+        t = int(np.argmax(wrong))
+        earlier = grading_inputs.trajectory_run(problem, seed)
+        first_of_earlier = counting_run(run, run.indices[:1], earlier.x, earlier.y) if run.indices[0] < len(earlier.x) else []
+        raise _fail(name, f"{where} A after step {t + 1} should be {expected[t]:.7g}, got {got[t]:.7g} (expected "
+                    f"{_fmt(expected)}, got {_fmt(got)}).",
+                    mistakes.EARLIER_DATA if t == 0 and len(first_of_earlier) and np.isclose(got[0], first_of_earlier[0], rtol=LOOP_RTOL) else None)
+
+
+def _long_run_count_mistake(run: grading_inputs.Run, got: np.ndarray, expected: np.ndarray) -> str | None:
+    """Why a loop returned too few values on the long run, when the numbers say: it skipped as many indices as the
+    handed optimizer had taken steps, or it stopped once A was large or not finite."""
+    skipped = counting_run(run, run.indices[grading_inputs.HANDED_STEPS:])
+    if len(got) == len(skipped) and np.allclose(got, skipped, rtol=LOOP_RTOL, atol=0, equal_nan=True):
+        return mistakes.SKIPS_OPTIMIZER_STEPS
+    k = len(got)
+    if 0 < k < len(expected) and np.allclose(got, expected[:k], rtol=LOOP_RTOL, atol=0, equal_nan=True) and (
+            not np.isfinite(expected[k]) or abs(got[-1]) > 1e5):
+        return mistakes.stopped_at(float(got[-1]))
+    return None
 
 
 def _loop_failure(problem: Problem, run: grading_inputs.Run, got: np.ndarray, expected: np.ndarray,

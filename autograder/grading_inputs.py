@@ -23,15 +23,19 @@ FRESH_POINTS = 10_000
 # A learning rate that is neither example's: the step and loop are handed an optimizer at this rate too, so
 # one that ignores the optimizer it is given (and trains at the course's rate) shows.
 OTHER_LEARNING_RATE = 0.037
+DIVERGING_RATE = 1.5  # the explorer's demonstration of a rate above 1: a step handed it must use it as it is
 SETTLING_STEPS = 30  # one sample repeated in the loop's run (trajectory_run)
 STEPS_IN_A_ROW = (1, 2, 1, 3, 1)  # the batch sizes of the step's run of calls on one variable and optimizer
 SECOND_CALL_STEPS = 10  # the loop's second call, on the run's first indices: the same start, the same values
-BESIDE = 0.2 * 10.0 ** -np.arange(4)  # how far beside predict's boundary points are placed: 0.2 to 0.0002
+LONG_RUN_STEPS = 1_100  # the loop's long run: more calls deep than Python allows (1,000), so a loop that recurses shows
+LONG_RUN_SCALE = 1e4  # the long run's data, so that A passes 1e6 within a few dozen steps
+HANDED_STEPS = 3  # steps the long run's optimizer has taken before the loop is handed it
+BESIDE = 0.2 * 10.0 ** -np.arange(6)  # how far beside predict's boundary points are placed: 0.2 to 2e-6
 # Gradients an optimizer is tried on: magnitudes from 1e-3 to 1e3, both signs, so clipping (small ones pass,
 # large ones are cut), weight decay (it shows next to small ones) and any state or schedule show.
 OPTIMIZER_GRADIENT_DECADES = (-3.0, 3.0)
 _PURPOSES = {"loss": 1, "step": 2, "trajectory": 3, "convergence": 4, "predict": 5, "fresh": 6, "optimizer": 7,
-             "far_start": 8}
+             "far_start": 8, "long": 9}
 _PROBLEM_IDS = {"regression": 1, "classification": 2, "predict": 3}
 
 
@@ -59,7 +63,8 @@ def _targets(problem: Problem, rng: np.random.Generator, x: np.ndarray, y: np.nd
 
 def loss_batches(problem: Problem, seed: int = DEFAULT_SEED) -> list[Batch]:
     """Batches of 1, 3 and 10 samples at values of A away from the optimum (so the loss is not ~0), then
-    the whole range a run can reach and beyond: large errors (regression), logits up to +-105 (classification).
+    the whole range a run can reach and beyond: large errors and errors of a thousandth next to targets of 10
+    (regression), logits up to +-105 (classification).
 
     Targets vary from sample to sample; classification batches hold both labels (but for the single
     sample). Logits stay away from 0, where a correct formula may have a kink its gradient cannot see.
@@ -85,6 +90,11 @@ def loss_batches(problem: Problem, seed: int = DEFAULT_SEED) -> list[Batch]:
         for A in (-40.0, 300.0):
             pick = rng.choice(len(x_all), 5, replace=False)
             batches.append(Batch(A, x_all[pick], y_all[pick], large=True))
+        # and errors of a thousandth on targets near 10, as at the optimum: a formula that squares before it
+        # subtracts ((p - y)^2 written as p^2 - 2py + y^2) loses them to float32 rounding
+        x = x_all[rng.choice(len(x_all), 10, replace=False)]
+        near = x.astype(np.float64) * np.float32(problem.ideal) + rng.uniform(-1e-3, 1e-3, len(x))
+        batches.append(Batch(problem.ideal, x, near.astype(np.float32)))
     return [Batch(b.A, _off_kinks(problem, b.A, b.x), b.y, b.large) for b in batches]
 
 
@@ -98,27 +108,30 @@ def _off_kinks(problem: Problem, A: float, x: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class StepCase:
     """One training step to observe: a batch, the scale of the stand-in loss (so gradients range from
-    hundredths to tens), and the learning rate of the optimizer the step is handed."""
+    hundredths to tens), and the learning rate of the optimizer the step is handed (Keras's SGD, or the
+    tutorial's tf.compat.v1 GradientDescentOptimizer, which the notebook lets make_*_optimizer return)."""
 
     batch: Batch
     loss_scale: float
     learning_rate: float
     in_a_row: int = 0  # 0: on a fresh variable and optimizer; k > 0: the k-th call after, on the same ones
+    tutorial_optimizer: bool = False
 
 
 def step_cases(problem: Problem, seed: int = DEFAULT_SEED) -> list[StepCase]:
     """Single samples and batches, each from its own starting A: small, ordinary and large stand-in
-    gradients of both signs at the course's rate, one step handed an optimizer at another rate, and one from
+    gradients of both signs at the course's rate, one step handed an optimizer at a diverging rate, and one from
     an A further out than any run goes (a step that clamps or rescales A shows); then STEPS_IN_A_ROW steps one
     after another on one variable and one optimizer (a step that carries anything from one call to the next
-    shows: the cases before each start afresh). A continued case's batch.A is NaN: it starts where the step
-    before left A."""
+    shows: the cases before each start afresh); last, one handed the tutorial's optimizer at another rate (a
+    step that works only with Keras's optimizers, or falls back to a rate of its own, shows). A continued
+    case's batch.A is NaN: it starts where the step before left A."""
     rng = rng_for(seed, "step", problem.name)
     x_all, y_all = problem.make_data(rng)
     y_all = _targets(problem, rng, x_all, y_all)
     starts = (2.0, 12.5, 7.0, -1.5, -150.0) if problem.name == "regression" else (4.0, -3.0, 1.0, -6.0, -150.0)
     sizes, scales = (1, 4, 1, 3, 1), (1.0, -0.01, 60.0, 2.0, 1.0)
-    rates = (problem.learning_rate,) * 3 + (OTHER_LEARNING_RATE, problem.learning_rate)
+    rates = (problem.learning_rate,) * 3 + (DIVERGING_RATE, problem.learning_rate)
     cases = []
     for A, size, scale, rate in zip(starts, sizes, scales, rates):
         pick = rng.choice(len(x_all), size, replace=False)
@@ -128,6 +141,9 @@ def step_cases(problem: Problem, seed: int = DEFAULT_SEED) -> list[StepCase]:
         pick = rng.choice(len(x_all), size, replace=False)
         x = _off_kinks(problem, start, x_all[pick]) if k == 0 else x_all[pick]
         cases.append(StepCase(Batch(start if k == 0 else np.nan, x, y_all[pick]), 1.0, problem.learning_rate, k))
+    pick = rng.choice(len(x_all), 2, replace=False)
+    cases.append(StepCase(Batch(-start, _off_kinks(problem, -start, x_all[pick]), y_all[pick]), 1.0,
+                          OTHER_LEARNING_RATE, tutorial_optimizer=True))
     return cases
 
 
@@ -160,6 +176,20 @@ def trajectory_run(problem: Problem, seed: int = DEFAULT_SEED) -> Run:
     settle = int(rng.integers(1, len(indices)))
     indices = np.insert(indices, settle, np.full(SETTLING_STEPS, indices[settle - 1]))
     return Run(x, y, initial_A, indices)
+
+
+def long_run(problem: Problem, seed: int = DEFAULT_SEED) -> Run:
+    """The loop's long run, stepped by `probe.counting_step` (A += x + y): other data than the trajectory run's
+    (a loop that keeps an earlier call's data shows), LONG_RUN_STEPS indices (a loop that recurses once per index
+    shows), data scaled so that A passes 1e6, and at the end a sample that takes A to inf, then one to NaN, as
+    a diverging rate does in the explorer (a loop that stops once A is large or not finite shows)."""
+    rng = rng_for(seed, "long", problem.name)
+    x, y = problem.make_data(rng)
+    n, huge = len(x), np.float32(3e38)  # x + y overflows to +-inf in float32
+    x = np.append(x * np.float32(LONG_RUN_SCALE), [huge, -huge]).astype(np.float32)
+    y = np.append(y * np.float32(LONG_RUN_SCALE), [huge, -huge]).astype(np.float32)
+    indices = np.concatenate([rng.integers(0, n, LONG_RUN_STEPS - 4), [n, rng.integers(0, n), n + 1, rng.integers(0, n)]])
+    return Run(x, y, problem.initial_A(rng), indices)
 
 
 def convergence_run(problem: Problem, seed: int = DEFAULT_SEED) -> Run:

@@ -80,9 +80,26 @@ def probe_step(A, x, y, optimizer):
     return tf.square(before - target) * tf.pow(10.0, STAND_IN_DECADES * tf.sin(STAND_IN_WAVE * x_mean))
 
 
+def counting_step(A, x, y, optimizer):
+    """Not the exercise's step: adds the sample's x + y to A, leaves the optimizer alone and returns 1. For the loop's
+    long run (grading_inputs.long_run), where what shows is which samples are stepped on, how many times, and
+    that the loop goes on whatever A becomes. TensorFlow operations only, as `probe_step`."""
+    tf = _tf()
+    moved = tf.reduce_mean(tf.cast(x, tf.float32)) + tf.reduce_mean(tf.cast(y, tf.float32))
+    A.assign_add(tf.reshape(moved, tf.shape(A)))
+    return tf.constant(1.0)  # finite, whatever A becomes: a loop may build its values from what the step returns
+
+
 def gradient_descent(learning_rate: float):
     """The optimizer a step or loop is handed: plain gradient descent, at the course's rate or another."""
     return _tf().keras.optimizers.SGD(learning_rate=learning_rate)
+
+
+def handed_optimizer(case: grading_inputs.StepCase):
+    """The optimizer a step case hands the step: Keras's SGD, or the tutorial's GradientDescentOptimizer."""
+    if case.tutorial_optimizer:
+        return _tf().compat.v1.train.GradientDescentOptimizer(case.learning_rate)
+    return gradient_descent(case.learning_rate)
 
 
 # --- reporting -------------------------------------------------------------------------------------------
@@ -196,43 +213,62 @@ def observe_optimizer(problem_name: str, make_optimizer, seed: int | None = None
 def observe_train_step(problem_name: str, train_step, seed: int | None = None) -> dict:
     """Where one step leaves A, and what it returns, with the loss it calls swapped for a scaled `probe_loss`
     and the optimizer it is handed at the case's learning rate. A step in a row on one variable and optimizer
-    is also taken from the same A on fresh ones ("fresh_A"): what the step carries between calls shows."""
+    is also taken from the same A on fresh ones ("fresh_A"): what the step carries between calls shows. What
+    every call returned is read again after the last ("returned_later"): a step that returns one buffer and
+    overwrites it at the next call shows."""
     tf, problem, seed = _tf(), PROBLEMS[problem_name], _seed(seed)
-    cases, A = [], None
-    for case in grading_inputs.step_cases(problem, seed):
+    cases, returns, A = [], [], None
+    for number, case in enumerate(grading_inputs.step_cases(problem, seed)):
         swapped = {f"{problem.name}_loss": scaled_probe_loss(case.loss_scale, problem), f"{problem.name}_model": problem.model}
         step = alone(train_step, **swapped)
         report = {}
         if case.in_a_row:
             fresh = tf.Variable(A.numpy(), dtype=tf.float32)
-            _, error = _call(step, fresh, case.batch.x, case.batch.y, gradient_descent(case.learning_rate))
+            _, error = _call(step, fresh, case.batch.x, case.batch.y, handed_optimizer(case))
             if error:
-                return _publish("train_step", problem.name, seed, error=error)
+                return _publish("train_step", problem.name, seed, error=error, case=number)
             report["fresh_A"] = float(fresh.numpy().reshape(-1)[0])
         else:
-            A, optimizer = tf.Variable([case.batch.A], dtype=tf.float32), gradient_descent(case.learning_rate)
+            A, optimizer = tf.Variable([case.batch.A], dtype=tf.float32), handed_optimizer(case)
         returned, error = _call(step, A, case.batch.x, case.batch.y, optimizer)
         if error:
-            return _publish("train_step", problem.name, seed, error=error)
+            return _publish("train_step", problem.name, seed, error=error, case=number)
         cases.append({"A": float(A.numpy().reshape(-1)[0]), "returned": array_report(returned), **report})
+        returns.append(returned)
+    for report, returned in zip(cases, returns):
+        report["returned_later"] = array_report(returned)
     return _publish("train_step", problem.name, seed, cases=cases)
 
 
 def observe_train_loop(problem_name: str, train, seed: int | None = None) -> dict:
     """The history a loop returns and where it leaves A, with the step it calls swapped for `probe_step`
-    and an optimizer at a rate that is not the course's; then on the first SECOND_CALL_STEPS indices again, from the same start with a new A
-    and optimizer (a loop that keeps state between calls shows)."""
+    and an optimizer at a rate that is not the course's; then on the first SECOND_CALL_STEPS indices again,
+    from the same start with a new A and optimizer (a loop that keeps state between calls shows); then the long
+    run (grading_inputs.long_run) with `counting_step`, handed an optimizer that has already taken steps (a
+    loop that skips as many indices shows), counting the step's calls (a loop may step by itself)."""
     tf, problem, seed = _tf(), PROBLEMS[problem_name], _seed(seed)
-    run = grading_inputs.trajectory_run(problem, seed)
-    alone_train = alone(train, **{f"{problem.name}_train_step": probe_step})
-    numbers = {}
-    for key, indices in (("", run.indices), ("again_", run.indices[:grading_inputs.SECOND_CALL_STEPS])):
-        A = tf.Variable([run.initial_A], dtype=tf.float32)
-        returned, error = _call(alone_train, run.x, run.y, A, gradient_descent(grading_inputs.OTHER_LEARNING_RATE),
-                                indices)
+    run, long = grading_inputs.trajectory_run(problem, seed), grading_inputs.long_run(problem, seed)
+    calls = tf.Variable(0)
+
+    def counting(A, x, y, optimizer):
+        calls.assign_add(1)
+        return counting_step(A, x, y, optimizer)
+
+    step_name, numbers = f"{problem.name}_train_step", {}
+    stepping = alone(train, **{step_name: probe_step})
+    for key, data, indices in (("", run, run.indices), ("again_", run, run.indices[:grading_inputs.SECOND_CALL_STEPS]),
+                               ("long_", long, long.indices)):
+        A, optimizer = tf.Variable([data.initial_A], dtype=tf.float32), gradient_descent(grading_inputs.OTHER_LEARNING_RATE)
+        loop = stepping
+        if key == "long_":
+            for _ in range(grading_inputs.HANDED_STEPS):
+                optimizer.apply_gradients([(tf.zeros_like(A), A)])
+            loop = alone(stepping, **{step_name: counting})  # its namespace as the calls before left it: kept data shows
+        returned, error = _call(loop, data.x, data.y, A, optimizer, indices)
         if error:
-            return _publish("train_loop", problem.name, seed, error=error)
+            return _publish("train_loop", problem.name, seed, error=error, run=key)
         numbers.update({f"{key}history": array_report(returned), f"{key}final_A": float(A.numpy().reshape(-1)[0])})
+    numbers["long_calls"] = int(calls.numpy())
     return _publish("train_loop", problem.name, seed, **numbers)
 
 

@@ -77,6 +77,7 @@ def _train_step(observation: dict) -> None:
         if "fresh_A" in item:
             _number(item["fresh_A"], f"{where}'s A on fresh ones")
         _array(item.get("returned"), f"{where}'s returned value")
+        _array(item.get("returned_later"), f"{where}'s returned value, read again")
     _cases(observation, case)
 
 
@@ -102,6 +103,9 @@ def _convergence(observation: dict) -> None:
 def _train_loop(observation: dict) -> None:
     _run(observation)
     _run(observation, "again_")
+    _run(observation, "long_")
+    calls = observation.get("long_calls")
+    _is(isinstance(calls, int) and not isinstance(calls, bool) and calls >= 0, "it does not say how often the step was called")
 
 
 SHAPES = {"loss": _loss, "optimizer": _optimizer, "train_step": _train_step, "train_loop": _train_loop,

@@ -128,8 +128,8 @@ def test_check_my_work_and_the_grader_name_a_mistake_in_the_same_words(mistake):
 
 
 # Mistakes that only the grader's longer runs show (the notebook says Check my work checks less than the grader).
-# Its run of five steps never gets A close enough to stop, or a loss over 1,000.
-HIDDEN_ONLY = {"stops_when_loss_is_small", "repeats_step_while_loss_large"}
+# Its run of five steps never gets A close enough to stop, a loss over 1,000, or A over a million.
+HIDDEN_ONLY = {"stops_when_loss_is_small", "repeats_step_while_loss_large", "loop_stops_when_diverging"}
 
 
 def _words(mistake: str) -> str:

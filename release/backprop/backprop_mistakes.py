@@ -236,6 +236,9 @@ def step_mistake(initial: float, got: float, expected: float, learning_rate: flo
     if _close(got, initial - 2 * learning_rate * gradient, rtol=1e-4, atol=1e-6):
         return "the update was applied twice"
     ratio = (got - initial) / (expected - initial)
+    if abs(ratio - 1) < 1e-2:
+        return (f"A moved {ratio:.7g} times the expected distance: close, but not by the tape's gradient of the loss, "
+                "which is exact to float32 rounding (ask the tape, not an estimate)")
     return f"A moved {ratio:.4g} times the expected distance"
 
 
@@ -249,6 +252,13 @@ def stated_rate(optimizer) -> float | None:
     return rate if np.isfinite(rate) else None
 
 
+TUTORIAL_OPTIMIZER = ("the step must work with every optimizer the notebook allows, the tutorial's "
+                      "tf.compat.v1.train.GradientDescentOptimizer too: let the optimizer it is handed apply the "
+                      "gradient, with optimizer.apply_gradients([(gradient, A)])")
+GRADIENT_NOT_FROM_LOSS = ("the update does not come from the loss the step computes and returns: ask the tape for "
+                          "that loss's gradient (tape.gradient(loss, A)) and apply it")
+RETURNED_BUFFER = ("a value the step returned changed when it was called again: return a new value at every call "
+                   "(the loss tensor itself), not an array or variable that the next call overwrites")
 STEP_KEEPS_STATE = ("the step carries something from one call to the next: it is right on a fresh variable and "
                     "optimizer, and wrong when called again on the same ones; keep nothing between calls (no "
                     "global or saved gradients, no counters)")
@@ -263,6 +273,17 @@ FIRST_TARGET = "every step used the first sample's target: step t must use y_val
 TARGET_ZERO = "every step used the target y_vals[0]: step t must use y_vals[indices[t]]"
 HISTORY_KEPT = ("the history list outlives the call: a later call returns the earlier calls' values too; create "
                 "the list inside the function")
+
+
+SKIPS_OPTIMIZER_STEPS = ("it skipped as many indices as the optimizer it was handed had already taken steps "
+                         "(optimizer.iterations): every call takes one step per index, whatever the optimizer did before")
+EARLIER_DATA = ("the first step used an earlier call's data, not the x_vals and y_vals this call was handed: keep no "
+                "data between calls")
+
+
+def stopped_at(A: float) -> str:
+    return (f"its steps were right, then it stopped before the indices ran out, with A at {A:.4g}: take one step per "
+            "index, however large A grows, even when it is no longer a finite number (a rate that diverges)")
 
 
 def count_mistake(got: Sequence[float], expected: Sequence[float], samples: int, steps: int) -> str | None:

@@ -194,7 +194,8 @@ STEP_CASES = {  # (A, x, y): one step on one sample, from an A that is not 0 (wh
     "classification": (-1.5, 0.5, 1.0),  # a logit of -1: away from 0, where a hand-written loss may have a kink
 }
 # After a step at the example's own rate, a step (and the loop) is handed an optimizer at another rate: it
-# must use the optimizer it is handed.
+# must use the optimizer it is handed. The step is handed the tutorial's (tf.compat.v1) optimizer there, which
+# make_*_optimizer may return: it must work with that kind too.
 HANDED_RATE = 0.1
 
 
@@ -218,9 +219,18 @@ def _check_step_case(example: str, train_step, rate: float) -> str:
     gradient = _gradient(example, x, y, start)
     after_A = start - rate * gradient
     after = _loss_value(example, [problem.model(x, after_A)], [y])
-    tried = f"from A = {start:g}, one step on x = {x:g}, y = {y:g} with SGD({rate})"
+    tutorial = rate == HANDED_RATE
+    handed = f"the tutorial's GradientDescentOptimizer({rate})" if tutorial else f"SGD({rate})"
+    tried = f"from A = {start:g}, one step on x = {x:g}, y = {y:g} with {handed}"
     A = tf.Variable([start])
-    returned = train_step(A, np.float32([x]), np.float32([y]), tf.keras.optimizers.SGD(learning_rate=rate))
+    optimizer = (tf.compat.v1.train.GradientDescentOptimizer(rate) if tutorial else
+                 tf.keras.optimizers.SGD(learning_rate=rate))
+    try:
+        returned = train_step(A, np.float32([x]), np.float32([y]), optimizer)
+    except Exception as error:  # the student's code may raise anything
+        if not tutorial:
+            raise
+        raise Mismatch(tried, "a step", f"{type(error).__name__}: {error}"[:200], mistakes.TUTORIAL_OPTIMIZER)
     got_A = float(A.numpy()[0])
     if not math.isclose(got_A, after_A, rel_tol=RTOL):
         raise Mismatch(tried, f"A = {after_A:.5g} after the step", f"A = {got_A:.5g}",
@@ -241,10 +251,11 @@ def _check_steps_in_a_row(example: str, train_step) -> str:
     problem = PROBLEMS[example]
     rate, start, samples = problem.learning_rate, STEP_CASES[example][0], STEPS_IN_A_ROW[example]
     tried = f"from A = {start:g}, {len(samples)} steps in a row with one SGD({rate}), on (x, y) = {', '.join(map(str, samples))}"
-    A, optimizer = tf.Variable([start]), tf.keras.optimizers.SGD(learning_rate=rate)
+    A, optimizer, returned = tf.Variable([start]), tf.keras.optimizers.SGD(learning_rate=rate), []
     for k, (x, y) in enumerate(samples):
         before_A = float(A.numpy()[0])
-        train_step(A, np.float32([x]), np.float32([y]), optimizer)
+        value = train_step(A, np.float32([x]), np.float32([y]), optimizer)
+        returned.append((value, _number(value)))
         got_A, gradient = float(A.numpy()[0]), _gradient(example, x, y, before_A)
         after_A = before_A - rate * gradient
         if not math.isclose(got_A, after_A, rel_tol=RTOL):
@@ -254,6 +265,10 @@ def _check_steps_in_a_row(example: str, train_step) -> str:
             raise Mismatch(tried, f"step {k + 1} to move A from {before_A:.5g} to {after_A:.5g}", f"A = {got_A:.5g}",
                            mistakes.STEP_KEEPS_STATE if carried else
                            mistakes.step_mistake(before_A, got_A, after_A, rate, gradient, rate))
+    for k, (value, then) in enumerate(returned):
+        if then is not None and _number(value) != then:
+            raise Mismatch(tried, f"step {k + 1}'s returned loss to stay {then:.5g}", f"{_number(value)} after the "
+                           "steps that followed", mistakes.RETURNED_BUFFER)
     return f"{tried}, each step moves A from where the one before left it"
 
 
