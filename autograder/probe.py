@@ -267,7 +267,8 @@ def observe_train_loop(problem_name: str, train, seed: int | None = None) -> dic
         returned, error = _call(loop, data.x, data.y, A, optimizer, indices)
         if error:
             return _publish("train_loop", problem.name, seed, error=error, run=key)
-        numbers.update({f"{key}history": array_report(returned), f"{key}final_A": float(A.numpy().reshape(-1)[0])})
+        final_A = float(A.numpy().reshape(-1)[0])  # inf or NaN at the end of the long run: as array_report writes them
+        numbers.update({f"{key}history": array_report(returned), f"{key}final_A": final_A if np.isfinite(final_A) else str(final_A)})
     numbers["long_calls"] = int(calls.numpy())
     return _publish("train_loop", problem.name, seed, **numbers)
 
@@ -307,7 +308,8 @@ def observe_convergence(problem_name: str, make_optimizer, train, predict=None, 
         A, returned, failure = _train_with_everything(problem, make_optimizer, train, this_run)
         if failure:
             return _publish("convergence", problem.name, seed, **failure, **numbers)
-        numbers.update({f"{key}history": array_report(returned), f"{key}final_A": float(A.numpy().reshape(-1)[0])})
+        final_A = float(A.numpy().reshape(-1)[0])  # inf or NaN at the end of the long run: as array_report writes them
+        numbers.update({f"{key}history": array_report(returned), f"{key}final_A": final_A if np.isfinite(final_A) else str(final_A)})
     if predict is not None:
         fresh_x, _ = grading_inputs.fresh_points(seed)
         numbers["classes"] = {}
