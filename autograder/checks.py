@@ -69,8 +69,9 @@ def _fail(function: str, what: str, mistake: str | None = None) -> GradingFailur
     return GradingFailure(message, mistake or None)
 
 
-def _reported_error(observation: dict, name: str) -> None:
-    """The student's function raised while observed: that is the verdict."""
+def _reported_error(observation: dict, name: str, during: str = "", raised=mistakes.RAISED) -> None:
+    """The student's function raised while observed: that is the verdict. `during` says under what inputs (it
+    ends in "it "), and `raised` is the mistake an exception there names."""
     error = observation.get("error")
     if error is None:
         return
@@ -78,7 +79,7 @@ def _reported_error(observation: dict, name: str) -> None:
         raise _fail(name, "not written yet (it still raises NotImplementedError).")
     if error.get("changed_input"):
         raise _fail(name, f"changed the {error['changed_input']} it was handed, in place.", mistakes.CHANGED_INPUT)
-    raise _fail(name, f"raised {error['raised']}", mistakes.RAISED)
+    raise _fail(name, f"{during}raised {error['raised']}", raised)
 
 
 def _array(report: dict, name: str, what: str) -> np.ndarray:
@@ -242,11 +243,10 @@ def judge_train_step(problem: Problem, observation: dict, seed: int) -> None:
     """
     name = f"{problem.name}_train_step"
     cases = grading_inputs.step_cases(problem, seed)
-    failed_case, error = observation.get("case"), observation.get("error") or {}
-    if isinstance(failed_case, int) and 0 <= failed_case < len(cases) and cases[failed_case].tutorial_optimizer \
-            and isinstance(error.get("raised"), str):
-        raise _fail(name, f"handed {_handed(cases[failed_case])}, which make_{problem.name}_optimizer may return, "
-                    f"it raised {error['raised']}", mistakes.TUTORIAL_OPTIMIZER)
+    failed = observation.get("case")
+    if isinstance(failed, int) and 0 <= failed < len(cases) and cases[failed].tutorial_optimizer:
+        _reported_error(observation, name, f"handed {_handed(cases[failed])}, which make_{problem.name}_optimizer may "
+                        "return, it ", mistakes.TUTORIAL_OPTIMIZER)
     _reported_error(observation, name)
     reports, got_A = _same_length(observation["cases"], cases), None
     for case, report in zip(cases, reports):
@@ -313,11 +313,9 @@ def judge_train_loop(problem: Problem, observation: dict, seed: int) -> None:
     step. Observed over more steps than the example's own run, on targets that differ sample to sample, and
     twice: a second call from the same start returns the same history; then on the long run (_judge_long_run)."""
     name = f"train_{problem.name}"
-    error = observation.get("error") or {}
-    if observation.get("run") == "long_" and isinstance(error.get("raised"), str):
-        raise _fail(name, f"on a long run ({len(grading_inputs.long_run(problem, seed).indices)} indices, with a "
-                    f"stand-in step), it raised {error['raised']}", mistakes.RAISED)
-    _reported_error(observation, name)
+    during = (f"on a long run ({len(grading_inputs.long_run(problem, seed).indices)} indices, with a stand-in "
+              "step), it " if observation.get("run") == "long_" else "")
+    _reported_error(observation, name, during)
     run, lr = grading_inputs.trajectory_run(problem, seed), grading_inputs.OTHER_LEARNING_RATE
     got, final_A = reported_history(observation["history"], name), float(observation["final_A"])
     where = f"with {len(run.indices)} indices from A = {run.initial_A:.7g}, handed SGD(learning_rate={lr:g})"
@@ -364,7 +362,7 @@ def _judge_long_run(problem: Problem, observation: dict, seed: int) -> None:
     non-finite A becomes, whatever the optimizer has done before. A loop that never called the step steps by
     itself (its steps were judged on the trajectory run); its number of values is still judged."""
     name, run = f"train_{problem.name}", grading_inputs.long_run(problem, seed)
-    n, got = len(run.indices), reported_history(observation["long_history"], f"train_{problem.name}")
+    n, got = len(run.indices), reported_history(observation["long_history"], name)
     where = (f"on a long run ({n} indices, other data, large steps, handed an optimizer that had already taken "
              f"{grading_inputs.HANDED_STEPS} steps), with a stand-in step that adds each sample's x + y to A,")
     expected = counting_run(run, run.indices)

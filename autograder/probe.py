@@ -108,6 +108,11 @@ def _plain(value) -> Any:
     return value.numpy() if hasattr(value, "numpy") else value
 
 
+def json_number(value: float) -> float | str:
+    """A number as JSON can hold it: a non-finite one as its string ("nan", "inf", "-inf")."""
+    return value if np.isfinite(value) else str(value)
+
+
 def array_report(value) -> dict:
     """A returned value as numbers (non-finite ones as strings, which JSON cannot hold otherwise)."""
     if value is None:
@@ -117,7 +122,7 @@ def array_report(value) -> dict:
         array = np.asarray(plain, dtype=np.float64)
     except Exception:
         return {"type": type(value).__name__, "repr": repr(value)[:200]}
-    values = [v if np.isfinite(v) else str(v) for v in array.reshape(-1).tolist()]
+    values = [json_number(v) for v in array.reshape(-1).tolist()]
     return {"shape": list(array.shape), "values": values}
 
 
@@ -267,8 +272,8 @@ def observe_train_loop(problem_name: str, train, seed: int | None = None) -> dic
         returned, error = _call(loop, data.x, data.y, A, optimizer, indices)
         if error:
             return _publish("train_loop", problem.name, seed, error=error, run=key)
-        final_A = float(A.numpy().reshape(-1)[0])  # inf or NaN at the end of the long run: as array_report writes them
-        numbers.update({f"{key}history": array_report(returned), f"{key}final_A": final_A if np.isfinite(final_A) else str(final_A)})
+        numbers.update({f"{key}history": array_report(returned),
+                        f"{key}final_A": json_number(float(A.numpy().reshape(-1)[0]))})  # inf or NaN on the long run
     numbers["long_calls"] = int(calls.numpy())
     return _publish("train_loop", problem.name, seed, **numbers)
 
@@ -308,8 +313,8 @@ def observe_convergence(problem_name: str, make_optimizer, train, predict=None, 
         A, returned, failure = _train_with_everything(problem, make_optimizer, train, this_run)
         if failure:
             return _publish("convergence", problem.name, seed, **failure, **numbers)
-        final_A = float(A.numpy().reshape(-1)[0])  # inf or NaN at the end of the long run: as array_report writes them
-        numbers.update({f"{key}history": array_report(returned), f"{key}final_A": final_A if np.isfinite(final_A) else str(final_A)})
+        numbers.update({f"{key}history": array_report(returned),
+                        f"{key}final_A": json_number(float(A.numpy().reshape(-1)[0]))})  # inf or NaN on the long run
     if predict is not None:
         fresh_x, _ = grading_inputs.fresh_points(seed)
         numbers["classes"] = {}
