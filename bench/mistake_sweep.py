@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from seed_sweep import RESULTS, measured_at  # noqa: E402  (bench/ is on sys.path when run as a script)
+from provenance import RESULTS, measured_at  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 from autograder import checks, grading_inputs  # noqa: E402
 from autograder.checks import item_checks  # noqa: E402

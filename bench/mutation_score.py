@@ -33,17 +33,17 @@ import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from pathlib import Path
 
 QUIET = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "MPLBACKEND": "Agg"}  # as grading runs
 for _name, _value in QUIET.items():
     os.environ.setdefault(_name, _value)  # before TensorFlow is imported; the workers inherit it
 
 from mutants import BATTERIES, CELLS, Mutant, behaviour, compiles, difference, mutants_of  # noqa: E402
+from provenance import RESULTS, measured_at  # noqa: E402
 
 from coursekit.submissions import namespace_of, reference_answers, run_in_process  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results" / "mutation_score.txt"
+REPORT = RESULTS / "mutation_score.txt"
 
 
 def own_item(cell: str) -> str:
@@ -200,7 +200,7 @@ def report(args: argparse.Namespace, reference: dict[str, str], cells: list[str]
     lines = [
         f"Mutation score of the grader's checks: bench/mutation_score.py --seed {args.seed}"
         + (f" --limit {args.limit}" if args.limit is not None else "")
-        + (f" --cells {','.join(cells)}" if cells != list(CELLS) else ""),
+        + (f" --cells {','.join(cells)}" if cells != list(CELLS) else "") + f", {measured_at()}",
         "",
         "A mutant changes one thing in one solution cell of the reference (bench/mutants.py). It is graded as",
         "grading does (run_in_process: the whole notebook, the hidden checks judged) and killed if it loses",
@@ -268,14 +268,14 @@ def main() -> None:
         grading_seconds = time.perf_counter() - grading_started
 
     text = report(args, reference, cells, made, broken, differences, graded)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(text)
+    REPORT.parent.mkdir(exist_ok=True)
+    REPORT.write_text(text)
     print("\n" + text)
     if graded:
         print(f"time: grading {len(graded)} mutants took {grading_seconds:.0f} s on {args.jobs} workers, "
               f"{grading_seconds / len(graded):.1f} s per mutant; run_in_process alone "
               f"{sum(g.seconds for g in graded) / len(graded):.1f} s per mutant per worker; "
-              f"whole run {time.perf_counter() - started:.0f} s. Report: {RESULTS}")
+              f"whole run {time.perf_counter() - started:.0f} s. Report: {REPORT}")
 
 
 if __name__ == "__main__":

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -31,17 +29,9 @@ from coursekit.submissions import namespace_of, reference_answers  # noqa: E402
 from backprop_ref import tf2  # noqa: E402
 from backprop_ref.problem import CLASSIFICATION, PROBLEMS  # noqa: E402
 from backprop_ref.quiet_tf import tf  # noqa: E402
+from provenance import RESULTS, measured_at  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 
-RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def measured_at() -> str:
-    """The commit a results file was measured at, so that a figure can be traced to the checks it measured."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=RESULTS.parent, capture_output=True, text=True).stdout.strip()
-    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "autograder", "coursekit", "backprop_ref", "source")
-    return f"measured at {git('rev-parse', '--short', 'HEAD')}" + (" with uncommitted changes" if dirty else "")
 
 
 def convergence_margins(seed: int) -> dict[str, float]:
