@@ -63,6 +63,10 @@ c.SandboxedKernelManager.assignment_files = [
 c.SandboxedKernelManager.course_root = course_root
 c.SandboxedKernelManager.visible_course_paths = [".venv"]  # and SandboxedKernelManager.kernel_modules
 c.SandboxedKernelManager.memory_limit = 4 * 2**30
+# Warm kernels: every kernel of an nbgrader process is forked from one server (autograder/forkserver.py) that
+# imported TensorFlow when the process started its first kernel; a batch pays that import once, not twice per
+# submission (the kernel and its re-check). A forked kernel is contained and sees what a fresh one sees.
+c.SandboxedKernelManager.warm_kernels = True
 
 # nbgrader scores any stderr output of a test cell as a failure; here the verdicts are the judge's and the
 # assertions' (UnscoredStderr shows a test cell's stderr unscored). TensorFlow's start-up lines, which the

@@ -344,6 +344,22 @@ def start(path: str, environment: dict[str, str], timeout: float = 120) -> subpr
     return server
 
 
+_this_process: tuple[subprocess.Popen, str] | None = None  # (server, socket path) of `shared`
+
+
+def shared(environment: dict[str, str]) -> str:
+    """This process's own fork server, started on first use (and again if it died): its socket's path. One per
+    grading process: a plain `nbgrader autograde` batch or an `autograder grade` worker pays TensorFlow's
+    import once, not once per kernel."""
+    global _this_process
+    if _this_process is None or _this_process[0].poll() is not None:
+        import tempfile
+
+        path = os.path.join(tempfile.mkdtemp(prefix="backprop-forks-"), "server.sock")
+        _this_process = (start(path, environment), path)
+    return _this_process[1]
+
+
 # --- the relay: what the kernel manager starts in the kernel's place --------------------------------------
 
 def relay(path: str, spec_file: str) -> int:

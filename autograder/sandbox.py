@@ -37,6 +37,7 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Dict, Integer, List, Unicode
 
+from . import forkserver
 from .grading_inputs import SEED_VARIABLE, configured_seed
 
 GiB, MiB = 2**30, 2**20
@@ -164,10 +165,14 @@ class SandboxedKernelManager(AsyncKernelManager):
     grading_env = Dict(Unicode(), help="environment variables the grader sets for the kernel").tag(config=True)
     fork_server = Unicode("", help="unix socket of a warm kernel server (autograder.forkserver): kernels are "
                           "forked from it, TensorFlow already imported, instead of started afresh").tag(config=True)
+    warm_kernels = Bool(False, help="without a fork_server, fork kernels from a server this process starts on its "
+                        "first kernel (forkserver.shared): a batch of plain `nbgrader autograde` imports TensorFlow "
+                        "once, not twice per submission").tag(config=True)
 
     _sandbox: Path | None = None
     _cgroup: KernelCgroup | None = None
     _warned = False
+    _no_warm_server = False  # forkserver.shared failed in this process: its kernels start afresh
 
     async def _async_pre_start_kernel(self, **kw):
         contained = can_contain()
@@ -199,8 +204,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             limits.append((resource.RLIMIT_NPROC, self.max_processes))
         covers = self._covers() if contained else []
         cgroup = self._cgroup.procs_files if self._cgroup else ""
-        if self.fork_server and cmd[1:3] == ["-m", "ipykernel_launcher"]:
-            return self._relay_command(cmd[3:], kw, limits, user if contained else None, covers, cgroup), kw
+        server = self._fork_server()
+        if server and cmd[1:3] == ["-m", "ipykernel_launcher"]:
+            return self._relay_command(server, cmd[3:], kw, limits, user if contained else None, covers, cgroup), kw
         kw["preexec_fn"] = _set_limits(limits)
         kw["umask"] = 0o077
         if contained:
@@ -208,6 +214,17 @@ class SandboxedKernelManager(AsyncKernelManager):
             cmd = ["unshare", *namespaces, "--", "/bin/sh", str(WRAPPER), str(user.pw_uid), str(user.pw_gid),
                    cgroup, *covers, "--", *cmd]
         return cmd, kw
+
+    def _fork_server(self) -> str:
+        """The socket of the server to fork this kernel from, or "" to start it afresh."""
+        if self.fork_server or not self.warm_kernels or SandboxedKernelManager._no_warm_server:
+            return self.fork_server
+        try:
+            return forkserver.shared(TENSORFLOW_ENVIRONMENT)
+        except (OSError, RuntimeError) as error:  # kernels still start, afresh: slower, graded alike
+            SandboxedKernelManager._no_warm_server = True
+            self.log.warning("Warm kernels: the fork server did not start (%s); kernels start afresh", error)
+            return ""
 
     def _covers(self) -> list[str]:
         """kernel_wrap.sh's COVER KEEPS pairs: what the kernel must not see, and what it still needs there."""
@@ -224,8 +241,8 @@ class SandboxedKernelManager(AsyncKernelManager):
             covers += [cover, ":".join(dict.fromkeys(keep + _inside(cover, runtime)))]
         return covers
 
-    def _relay_command(self, kernel_args: list[str], kw: dict, limits: list, user: pwd.struct_passwd | None,
-                       covers: list[str], cgroup: str) -> list[str]:
+    def _relay_command(self, server: str, kernel_args: list[str], kw: dict, limits: list,
+                       user: pwd.struct_passwd | None, covers: list[str], cgroup: str) -> list[str]:
         """The fork server's relay in the kernel's place, and what the server needs to contain the kernel,
         in a file only root can read (it holds the kernel's environment)."""
         spec = {
@@ -239,7 +256,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         spec_file.touch(mode=0o600)
         spec_file.write_text(json.dumps(spec))
         kw["env"] = {"PATH": spec["env"]["PATH"], "LANG": spec["env"]["LANG"]}
-        return [sys.executable, "-m", "autograder.forkserver", "--relay", self.fork_server, str(spec_file)]
+        return [sys.executable, "-m", "autograder.forkserver", "--relay", server, str(spec_file)]
 
     def _make_directories(self, user: pwd.struct_passwd) -> Path:
         """The kernel's directories, in a base it cannot write: it may empty them, but not remove them."""

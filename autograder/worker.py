@@ -25,9 +25,6 @@ from traitlets.config import Config
 from . import forkserver
 from .sandbox import TENSORFLOW_ENVIRONMENT
 
-_fork_server: tuple | None = None  # (process, socket path) of this worker process's server
-
-
 @dataclass
 class Task:
     """One submission's notebook as sanitized, with everything its execution needs."""
@@ -54,11 +51,8 @@ def prepare() -> int:
 
     Called on every worker when grading starts, so the imports overlap instead of delaying the first task.
     """
-    global _fork_server
     os.environ["NBGRADER_EXECUTION"] = "autograde"  # kernels see it, as under `nbgrader autograde`
-    if _fork_server is None or _fork_server[0].poll() is not None:
-        path = os.path.join(tempfile.mkdtemp(prefix="backprop-forks-"), "server.sock")
-        _fork_server = (forkserver.start(path, TENSORFLOW_ENVIRONMENT), path)
+    forkserver.shared(TENSORFLOW_ENVIRONMENT)
     from . import checks  # noqa: F401 - the judge's reference runs in this process: TensorFlow, warm
     return os.getpid()
 
@@ -68,7 +62,7 @@ def execute(task: Task) -> Executed:
     started = time.perf_counter()
     prepare()
     config = copy.deepcopy(task.config)
-    config.SandboxedKernelManager.fork_server = _fork_server[1]
+    config.SandboxedKernelManager.fork_server = forkserver.shared(TENSORFLOW_ENVIRONMENT)
     records = _Records()
     logger = logging.getLogger(f"autograder.worker.{task.student}")
     logger.propagate, logger.level = False, logging.INFO

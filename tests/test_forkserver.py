@@ -105,12 +105,12 @@ def fork_server():
     server.wait()
 
 
-def run(notebook, fork_server: str = "", timeout: int = 60):
+def run(notebook, fork_server: str = "", timeout: int = 60, warm: bool = False):
     """Execute `notebook` as grading does (ExecuteContained, the course's kernel sandbox); the notebook."""
     config = Config()
     config.Execute.kernel_manager_class = SandboxedKernelManager
     config.SandboxedKernelManager.update(fork_server=fork_server, course_root=str(course_root()),
-                                         visible_course_paths=[".venv"])
+                                         visible_course_paths=[".venv"], warm_kernels=warm)
     resources = {"metadata": {"path": tempfile.mkdtemp()}, "nbgrader": {"student": "s", "notebook": "n"}}
     ExecuteContained(config=config, timeout=timeout).preprocess(notebook, resources)
     return notebook
@@ -180,3 +180,15 @@ def test_a_forked_kernel_is_interrupted_on_timeout_and_its_death_is_seen(fork_se
     assert second[0]["text"] == "still here\n"
     assert third[-1]["ename"] == "KernelDied" and fourth == [], (third, fourth)
     assert nbformat.validate(notebook) is None
+
+
+def test_warm_kernels_fork_from_one_server_per_grading_process():
+    """The course's config (warm_kernels): plain `nbgrader autograde` forks every kernel, the re-check's too,
+    from one server it starts with its first kernel."""
+    parent = ("import json, os\n"
+              "print(json.dumps([os.getppid(), open(f'/proc/{os.getppid()}/cmdline').read().split(chr(0))[1:3]]))")
+    parents = [json.loads(run(new_notebook(cells=[new_code_cell(parent)]), warm=True).cells[0].outputs[0]["text"])
+               for _ in range(2)]
+    assert parents[0] == parents[1], parents
+    assert parents[0][1] == ["-m", "autograder.forkserver"], parents
+    assert psutil.Process(parents[0][0]).ppid() == os.getpid()
