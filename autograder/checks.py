@@ -35,6 +35,7 @@ from .grading_inputs import DEFAULT_SEED
 
 VALUE_RTOL, VALUE_ATOL = 1e-3, 1e-6  # loss values and gradients of one batch
 UPDATE_RTOL = 1e-5  # A after one update: of the update's size (float32 rounding of the gradient is ~1e-7 of it)
+RETURNED_RTOL = 1e-5  # the loss a step returns: the stand-in's own float32 value, or the exercise's to float32 rounding
 # A loop's history. With the stand-in step, every correct idiom's is bit-exact; a loop that steps by itself
 # (its own loss and update) follows the reference to 3.6e-7 (10 seeds). Rounded values (to 5 decimals or fewer) fail.
 LOOP_RTOL, STAND_IN_LOOP_ATOL, OWN_STEP_LOOP_ATOL = 1e-6, 1e-6, 1e-5
@@ -136,6 +137,8 @@ def judge_loss(problem: Problem, observation: dict, seed: int) -> None:
         got = _array(case["value"], name, "a scalar tensor")
         cases.append((batch, output, got, expected, case["gradient"], expected_gradient))
     _judge_loss_shape(name, cases)
+    overflow = [case for case in cases if case[0].overflow]  # judged once the ordinary batches are right
+    cases = [case for case in cases if not case[0].overflow]
     wrong = [not _close(float(got), expected, VALUE_RTOL, VALUE_ATOL) for _, _, got, expected, _, _ in cases]
     if any(wrong):
         batch, _, got, expected, _, _ = cases[wrong.index(True)]
@@ -158,6 +161,10 @@ def judge_loss(problem: Problem, observation: dict, seed: int) -> None:
                     f"{_fmt(got_gradient)}, expected {expected_gradient:.7g}.",
                     mistakes.HIDDEN_FROM_THE_TAPE if single[k] == 0 else
                     mistakes.large_gradient_mistake(problem.name, single, wrong, [c[0].large for c in cases]))
+    for batch, _, got, expected, _, _ in overflow:  # the value only: a correct form's gradient may be inf or nan there
+        if not (float(got) == np.inf or _close(float(got), expected, VALUE_RTOL, 0.0)):  # float32, or float64 throughout
+            raise _fail(name, f"{_where(problem, batch)} where the squared errors overflow float32, expected inf (the "
+                        f"mean squared error, {expected:.4g}, is past float32's largest number), got {float(got):.7g}.")
 
 
 def _where(problem: Problem, batch: grading_inputs.Batch) -> str:
@@ -179,9 +186,10 @@ def _judge_loss_shape(name: str, cases: list) -> None:
     batch, got, _ = shaped[0]
     mistake = None
     if len(shaped) == len(cases):
-        if all(g.shape == (len(b.x),) and _close(g.mean(), e, VALUE_RTOL, VALUE_ATOL) for b, g, e in shaped):
+        ordinary = [(b, g, e) for b, g, e in shaped if not b.overflow]  # values past float32 tell nothing here
+        if all(g.shape == (len(b.x),) and _close(g.mean(), e, VALUE_RTOL, VALUE_ATOL) for b, g, e in ordinary):
             mistake = mistakes.NOT_REDUCED
-        elif all(g.size == 1 and _close(g.item(), e, VALUE_RTOL, VALUE_ATOL) for b, g, e in shaped):
+        elif all(g.size == 1 and _close(g.item(), e, VALUE_RTOL, VALUE_ATOL) for b, g, e in ordinary):
             mistake = mistakes.KEEPS_A_DIMENSION
     raise _fail(name, f"for {len(batch.x)} sample(s) at A = {batch.A:g} it returned shape {got.shape}, expected a "
                 "scalar.", mistake)
@@ -199,14 +207,20 @@ def judge_optimizer(problem: Problem, observation: dict, seed: int) -> None:
     _reported_error(observation, f"{name}() or its apply_gradients")
     gradients = grading_inputs.optimizer_gradients(problem, seed)
     values = np.asarray([float(v) for v in observation["values"]], np.float64)
-    if len(values) != len(gradients) + 1:
-        raise Tampering(f"the report holds {len(values) - 1} updates, the grader applied {len(gradients)}")
+    if len(values) != len(gradients) + 2:
+        raise Tampering(f"the report holds {len(values) - 1} updates, the grader applied {len(gradients) + 1}")
+    values, overflowed = values[:-1], values[-1]
     lr = np.float32(problem.learning_rate)
     before = values[:-1].astype(np.float32)
     expected = (before - gradients * lr).astype(np.float64)  # float32 arithmetic, as SGD's assign_sub
     slack = 1e-4 * np.abs(gradients * np.float64(lr)) + 4 * np.spacing(np.abs(expected).astype(np.float32))
     wrong = ~(np.abs(values[1:] - expected) <= slack)
     if not wrong.any():
+        if overflowed != -np.inf:  # plain gradient descent: the variable minus lr x inf
+            raise _fail(name, f"the last update (on a fresh variable at {probe.OPTIMIZER_START:g}), with an infinite "
+                        f"gradient as a diverging run makes, should move the variable from {values[-1]:.7g} to -inf "
+                        f"(plain gradient descent at {problem.learning_rate:g}); it moved to {overflowed:.7g}.",
+                        mistakes.SKIPPED_UPDATE if overflowed == values[-1] else None)
         return
     k = int(np.argmax(wrong))
     others = {p.name: p.learning_rate for p in PROBLEMS.values() if p is not problem}
@@ -274,7 +288,7 @@ def judge_train_step(problem: Problem, observation: dict, seed: int) -> None:
         if report["returned"].get("none"):
             raise _fail(name, f"{where} it returned None; it must return the loss computed before the update.")
         got_loss = _array(report["returned"], name, "the loss, a scalar tensor")
-        if got_loss.size != 1 or not np.isclose(got_loss.item(), before, rtol=VALUE_RTOL, atol=VALUE_ATOL):
+        if got_loss.size != 1 or not np.isclose(got_loss.item(), before, rtol=RETURNED_RTOL, atol=0.0):
             stand_in_before = steps["stand-in"][1]
             if matched == ["exercise"] and got_loss.size == 1 and np.isclose(got_loss.item(), stand_in_before,
                                                                             rtol=VALUE_RTOL, atol=VALUE_ATOL):
@@ -282,7 +296,9 @@ def judge_train_step(problem: Problem, observation: dict, seed: int) -> None:
                             f"gradient of the exercise's own loss ({gradient:.4g}), not by the stand-in's; A became "
                             f"{got_A:.7g}.", mistakes.GRADIENT_NOT_FROM_LOSS)
             after = float(loss(problem.model(tf.constant(batch.x), tf.constant([got_A])), batch.y))
-            mistake = (mistakes.LOSS_AFTER_UPDATE if got_loss.size == 1 and np.isclose(got_loss.item(), after, rtol=VALUE_RTOL) else None)
+            mistake = (None if got_loss.size != 1 else
+                       mistakes.LOSS_AFTER_UPDATE if np.isclose(got_loss.item(), after, rtol=VALUE_RTOL) else
+                       mistakes.returned_rounded(got_loss.item(), before))
             raise _fail(name, f"{where} it should return the loss before the update, {before:.7g}; it returned "
                         f"{_fmt(got_loss)}.", mistake)
     for number, report in enumerate(reports):
@@ -338,8 +354,9 @@ def judge_train_loop(problem: Problem, observation: dict, seed: int) -> None:
                     f"instead of {followed[-1]:.7g}.", mistakes.TRAINED_A_COPY)
     again, first = reported_history(observation["again_history"], name), got[:grading_inputs.SECOND_CALL_STEPS]
     if not close(again, first):
-        raise _fail(name, f"called a second time from A = {run.initial_A:.7g} with a new A and optimizer, on the first "
-                    f"{len(first)} indices, it returned {len(again)} values, not the first call's first {len(first)}.",
+        raise _fail(name, f"called a second time from A = {run.initial_A:.7g} (the same variable, set back) with a new "
+                    f"optimizer, on the first {len(first)} indices, it returned {len(again)} values, not the first "
+                    f"call's first {len(first)}.",
                     mistakes.count_mistake(again, followed[:len(first)], len(run.x), problem.steps)
                     if len(again) != len(first) else None)
     _judge_long_run(problem, observation, seed)

@@ -30,6 +30,9 @@ SECOND_CALL_STEPS = 10  # the loop's second call, on the run's first indices: th
 LONG_RUN_STEPS = 1_100  # the loop's long run: more calls deep than Python allows (1,000), so a loop that recurses shows
 LONG_RUN_SCALE = 1e4  # the long run's data, so that A passes 1e6 within a few dozen steps
 HANDED_STEPS = 3  # steps the long run's optimizer has taken before the loop is handed it
+OVERFLOW_A = 1e20  # a regression loss batch's A: errors near 1e20, squares past float32's largest (3.4e38)
+OVERFLOW_GRADIENT = np.float32(np.inf)  # the optimizer's last update: a diverging run's gradient
+TINY_LOSS_SCALE = 1e-6  # the step's last case: a stand-in loss of a few millionths, so a rounded return shows
 BESIDE = 0.2 * 10.0 ** -np.arange(6)  # how far beside predict's boundary points are placed: 0.2 to 2e-6
 # Gradients an optimizer is tried on: magnitudes from 1e-3 to 1e3, both signs, so clipping (small ones pass,
 # large ones are cut), weight decay (it shows next to small ones) and any state or schedule show.
@@ -51,6 +54,7 @@ class Batch:
     x: np.ndarray
     y: np.ndarray
     large: bool = False  # errors or logits beyond the ordinary: where a loss's numerics are tested
+    overflow: bool = False  # errors whose squares overflow float32: the mean squared error is then inf
 
 
 def _targets(problem: Problem, rng: np.random.Generator, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -95,7 +99,10 @@ def loss_batches(problem: Problem, seed: int = DEFAULT_SEED) -> list[Batch]:
         x = x_all[rng.choice(len(x_all), 10, replace=False)]
         near = x.astype(np.float64) * np.float32(problem.ideal) + rng.uniform(-1e-3, 1e-3, len(x))
         batches.append(Batch(problem.ideal, x, near.astype(np.float32)))
-    return [Batch(b.A, _off_kinks(problem, b.A, b.x), b.y, b.large) for b in batches]
+        # and errors whose squares overflow float32, as a diverging run's do: the mean squared error is inf
+        pick = rng.choice(len(x_all), 3, replace=False)
+        batches.append(Batch(OVERFLOW_A, x_all[pick], y_all[pick], overflow=True))
+    return [Batch(b.A, _off_kinks(problem, b.A, b.x), b.y, b.large, b.overflow) for b in batches]
 
 
 def _off_kinks(problem: Problem, A: float, x: np.ndarray) -> np.ndarray:
@@ -123,9 +130,10 @@ def step_cases(problem: Problem, seed: int = DEFAULT_SEED) -> list[StepCase]:
     gradients of both signs at the course's rate, one step handed an optimizer at a diverging rate, and one from
     an A further out than any run goes (a step that clamps or rescales A shows); then STEPS_IN_A_ROW steps one
     after another on one variable and one optimizer (a step that carries anything from one call to the next
-    shows: the cases before each start afresh); last, one handed the tutorial's optimizer at another rate (a
-    step that works only with Keras's optimizers, or falls back to a rate of its own, shows). A continued
-    case's batch.A is NaN: it starts where the step before left A."""
+    shows: the cases before each start afresh); then one handed the tutorial's optimizer at another rate (a
+    step that works only with Keras's optimizers, or falls back to a rate of its own, shows); last, one whose
+    loss is a few millionths (a step that rounds what it returns shows). A continued case's batch.A is NaN: it
+    starts where the step before left A."""
     rng = rng_for(seed, "step", problem.name)
     x_all, y_all = problem.make_data(rng)
     y_all = _targets(problem, rng, x_all, y_all)
@@ -144,6 +152,9 @@ def step_cases(problem: Problem, seed: int = DEFAULT_SEED) -> list[StepCase]:
     pick = rng.choice(len(x_all), 2, replace=False)
     cases.append(StepCase(Batch(-start, _off_kinks(problem, -start, x_all[pick]), y_all[pick]), 1.0,
                           OTHER_LEARNING_RATE, tutorial_optimizer=True))
+    pick = rng.choice(len(x_all), 2, replace=False)
+    cases.append(StepCase(Batch(start, _off_kinks(problem, start, x_all[pick]), y_all[pick]), TINY_LOSS_SCALE,
+                          problem.learning_rate))
     return cases
 
 

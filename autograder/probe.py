@@ -193,7 +193,7 @@ def observe_loss(problem_name: str, loss, seed: int | None = None) -> dict:
 
 def observe_optimizer(problem_name: str, make_optimizer, seed: int | None = None) -> dict:
     """Two new optimizers, and what the first does to a fresh variable under the grader's gradients, one
-    update per step of the example's full run."""
+    update per step of the example's full run, then one with an infinite gradient (a diverging run's)."""
     tf, problem, seed = _tf(), PROBLEMS[problem_name], _seed(seed)
     first, error = _call(make_optimizer)
     second, error_again = _call(make_optimizer)
@@ -206,11 +206,11 @@ def observe_optimizer(problem_name: str, make_optimizer, seed: int | None = None
         numbers["learning_rate"] = stated
     if numbers["has_apply_gradients"]:
         variable, values = tf.Variable([OPTIMIZER_START], dtype=tf.float32), [OPTIMIZER_START]
-        for gradient in grading_inputs.optimizer_gradients(problem, seed):
+        for gradient in (*grading_inputs.optimizer_gradients(problem, seed), grading_inputs.OVERFLOW_GRADIENT):
             _, error = _call(first.apply_gradients, [(tf.constant([gradient], tf.float32), variable)])
             if error:
                 return _publish("optimizer", problem.name, seed, error=error, **numbers)
-            values.append(float(variable.numpy()[0]))
+            values.append(json_number(float(variable.numpy()[0])))  # -inf after the last
         numbers["values"] = values
     return _publish("optimizer", problem.name, seed, **numbers)
 
@@ -248,7 +248,8 @@ def observe_train_step(problem_name: str, train_step, seed: int | None = None) -
 def observe_train_loop(problem_name: str, train, seed: int | None = None) -> dict:
     """The history a loop returns and where it leaves A, with the step it calls swapped for `probe_step`
     and an optimizer at a rate that is not the course's; then on the first SECOND_CALL_STEPS indices again,
-    from the same start with a new A and optimizer (a loop that keeps state between calls shows); then the long
+    from the same start, on the same variable set back and a new optimizer (a loop that keeps state between
+    calls, or per variable, shows); then the long
     run (grading_inputs.long_run) with `counting_step`, handed an optimizer that has already taken steps (a
     loop that skips as many indices shows), counting the step's calls (a loop may step by itself)."""
     tf, problem, seed = _tf(), PROBLEMS[problem_name], _seed(seed)
@@ -263,7 +264,11 @@ def observe_train_loop(problem_name: str, train, seed: int | None = None) -> dic
     stepping = alone(train, **{step_name: probe_step})
     for key, data, indices in (("", run, run.indices), ("again_", run, run.indices[:grading_inputs.SECOND_CALL_STEPS]),
                                ("long_", long, long.indices)):
-        A, optimizer = tf.Variable([data.initial_A], dtype=tf.float32), gradient_descent(grading_inputs.OTHER_LEARNING_RATE)
+        optimizer = gradient_descent(grading_inputs.OTHER_LEARNING_RATE)
+        if key == "again_":  # the same variable, set back: a loop that keeps anything per variable shows
+            A.assign([data.initial_A])
+        else:
+            A = tf.Variable([data.initial_A], dtype=tf.float32)
         loop = stepping
         if key == "long_":
             for _ in range(grading_inputs.HANDED_STEPS):

@@ -149,6 +149,10 @@ def loss_mistake(problem_name: str, outputs: Sequence[np.ndarray], targets: Sequ
 
 # --- optimizers ----------------------------------------------------------------------------------------
 
+SKIPPED_UPDATE = ("an update with an infinite gradient left the variable where it was: plain gradient descent applies "
+                  "every gradient as it is, even one a diverging run makes (no loss scaling, no skipping)")
+
+
 def optimizer_mistake(learning_rate: float, gradients: np.ndarray, values: np.ndarray,
                       other_rates: dict[str, float], stated_rate: float | None = None) -> str | None:
     """Name what an optimizer did from how each update's move differs from learning rate x gradient.
@@ -240,6 +244,15 @@ def step_mistake(initial: float, got: float, expected: float, learning_rate: flo
         return (f"A moved {ratio:.7g} times the expected distance: close, but not by the tape's gradient of the loss, "
                 "which is exact to float32 rounding (ask the tape, not an estimate)")
     return f"A moved {ratio:.4g} times the expected distance"
+
+
+def returned_rounded(got: float, expected: float) -> str | None:
+    """Name a returned loss that is the right one rounded to a few decimals (how many, where only one count fits)."""
+    fits = [d for d in range(0, 9) if np.round(expected, d) != expected and _close(got, np.round(expected, d), 1e-6, 1e-15)]
+    if not fits:
+        return None
+    count = "" if len(fits) > 1 else " to a whole number" if fits[0] == 0 else f" to {fits[0]} decimals"
+    return f"the loss it returned is rounded{count}: return the loss as computed (round only where you print it)"
 
 
 def stated_rate(optimizer) -> float | None:

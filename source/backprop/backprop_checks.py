@@ -186,7 +186,14 @@ def check_optimizer(example: str, make_optimizer) -> str:
                            f"{rate * gradient:.5g}", f"a move of {moved:.5g}",
                            mistakes.optimizer_mistake(rate, np.array(OPTIMIZER_GRADIENTS), np.array(values), others,
                                                        mistakes.stated_rate(optimizer)))
-    return f"a new optimizer at every call, moving A by {rate} × the gradient at every update, however large"
+    before = values[-1]
+    optimizer.apply_gradients([(tf.constant([math.inf]), A)])
+    if float(A.numpy()[0]) != -math.inf:
+        raise Mismatch(f"{tried}, then one on an infinite gradient (as a diverging run makes)",
+                       f"A to move from {before:.5g} to -inf", f"A = {float(A.numpy()[0]):.5g}",
+                       mistakes.SKIPPED_UPDATE if float(A.numpy()[0]) == before else "")
+    return (f"a new optimizer at every call, moving A by {rate} × the gradient at every update, however large "
+            "(an infinite gradient too)")
 
 
 STEP_CASES = {  # (A, x, y): one step on one sample, from an A that is not 0 (where an extra term may vanish)
@@ -237,8 +244,9 @@ def _check_step_case(example: str, train_step, rate: float) -> str:
                        mistakes.step_mistake(start, got_A, after_A, rate, gradient, problem.learning_rate))
     value = _number(returned)
     if value is None or not math.isclose(value, before, rel_tol=RTOL):
-        mistake = ("nothing returned: return the loss" if returned is None else
-                   mistakes.LOSS_AFTER_UPDATE if value is not None and math.isclose(value, after, rel_tol=RTOL) else "")
+        mistake = ("nothing returned: return the loss" if returned is None else "" if value is None else
+                   mistakes.LOSS_AFTER_UPDATE if math.isclose(value, after, rel_tol=RTOL) else
+                   mistakes.returned_rounded(value, before) or "")
         raise Mismatch(tried, f"the loss before the update, {before:.5g}", repr(returned)[:80], mistake)
     return f"{tried}, A moves to {after_A:.5g} and the step returns the loss before it, {before:.5g}"
 
@@ -291,11 +299,14 @@ def _by_hand(example: str, x_vals, y_vals, samples, rate: float = HANDED_RATE,
 
 
 def check_train_loop(example: str, train) -> str:
+    import tensorflow as tf
+
     problem = PROBLEMS[example]
     x_vals, y_vals, indices = LOOP_CASES[example]
     expected, losses = _by_hand(example, x_vals, y_vals, indices)
     tried = f"from A = 0 on x_vals = {x_vals}, indices = {indices}, with SGD({HANDED_RATE})"
-    got, final_A = _run_loop(tried, train, x_vals, y_vals, indices)
+    A = tf.Variable([0.0])
+    got, final_A = _run_loop(tried, train, x_vals, y_vals, indices, A)
     if len(got) != len(indices):
         raise Mismatch(tried, f"{len(indices)} values, one per index", f"{len(got)} values",
                        mistakes.count_mistake(_numbers(got), expected, len(x_vals), problem.steps))
@@ -319,19 +330,19 @@ def check_train_loop(example: str, train) -> str:
     if got[-1] != final_A:
         raise Mismatch(tried, "the history to end at A's final value", f"{got[-1]} while A is {final_A}",
                        mistakes.TRAINED_A_COPY)
-    again = _numbers(_run_loop(f"{tried}, a second time", train, x_vals, y_vals, indices)[0])
+    again = _numbers(_run_loop(f"{tried}, a second time on the same A", train, x_vals, y_vals, indices, A)[0])
     if again != got:
-        raise Mismatch(f"{tried}, a second time", f"the same {len(got)} values", f"{len(again)} values",
+        raise Mismatch(f"{tried}, a second time on the same A", f"the same {len(got)} values", f"{len(again)} values",
                        mistakes.count_mistake(again, expected, len(x_vals), problem.steps) if len(again) != len(got)
                        else "")
     return f"{tried} (twice), A goes {_fmt(expected)}"
 
 
-def _run_loop(tried: str, train, x_vals: list[float], y_vals: list[float], indices: list[int]) -> tuple[list, float]:
-    """What the loop returns from a new A = 0 with a new optimizer, as a list, and where it leaves A."""
+def _run_loop(tried: str, train, x_vals: list[float], y_vals: list[float], indices: list[int], A) -> tuple[list, float]:
+    """What the loop returns from A set to 0 with a new optimizer, as a list, and where it leaves A."""
     import tensorflow as tf
 
-    A = tf.Variable([0.0])
+    A.assign([0.0])
     given_x, given_y = np.float32(x_vals), np.float32(y_vals)
     got = train(given_x, given_y, A, tf.keras.optimizers.SGD(learning_rate=HANDED_RATE), indices)
     _left_as_it_was(tried, "x_vals", given_x, x_vals)
