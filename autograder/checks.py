@@ -35,7 +35,7 @@ from .grading_inputs import DEFAULT_SEED
 
 VALUE_RTOL, VALUE_ATOL = 1e-3, 1e-6  # loss values and gradients of one batch
 UPDATE_RTOL = 1e-5  # A after one update: of the update's size (float32 rounding of the gradient is ~1e-7 of it)
-RETURNED_RTOL = 1e-5  # the loss a step returns: the stand-in's own float32 value, or the exercise's to float32 rounding
+RETURNED_RTOL = 1e-5  # the loss a step returns, of the size of its terms (_terms_size): float32 rounding is ~1e-7 of it
 # A loop's history. With the stand-in step, every correct idiom's is bit-exact; a loop that steps by itself
 # (its own loss and update) follows the reference to 3.6e-7 (10 seeds). Rounded values (to 5 decimals or fewer) fail.
 LOOP_RTOL, STAND_IN_LOOP_ATOL, OWN_STEP_LOOP_ATOL = 1e-6, 1e-6, 1e-5
@@ -242,6 +242,17 @@ def _one_step(loss, problem: Problem, case: grading_inputs.StepCase, start: floa
     return float(before), float(gradient), after
 
 
+def _terms_size(problem: Problem, case: grading_inputs.StepCase, start: float, loss: str) -> float:
+    """The size of what the loss before the step adds up: float32 rounding of a correct evaluation, in any order
+    (per sample, compiled, fused), is relative to it, not to the sum, which may cancel to nearly 0. The exercise's
+    losses add non-negative terms; the stand-in's, exp(...) + output, may have either sign."""
+    output = problem.model(case.batch.x.astype(np.float64), start)
+    if loss == "exercise":
+        return abs(float(np.mean((output - case.batch.y) ** 2) if problem is not CLASSIFICATION else
+                         np.mean(mistakes.cross_entropy(output, case.batch.y))))
+    return abs(case.loss_scale) * float(np.mean(np.exp(probe.STAND_IN_SLOPE * (output - case.batch.y)) + np.abs(output)))
+
+
 def _handed(case: grading_inputs.StepCase) -> str:
     if case.tutorial_optimizer:
         return f"the tutorial's tf.compat.v1.train.GradientDescentOptimizer({case.learning_rate:g})"
@@ -288,7 +299,8 @@ def judge_train_step(problem: Problem, observation: dict, seed: int) -> None:
         if report["returned"].get("none"):
             raise _fail(name, f"{where} it returned None; it must return the loss computed before the update.")
         got_loss = _array(report["returned"], name, "the loss, a scalar tensor")
-        if got_loss.size != 1 or not np.isclose(got_loss.item(), before, rtol=RETURNED_RTOL, atol=0.0):
+        tolerance = RETURNED_RTOL * _terms_size(problem, case, start, matched[0])
+        if got_loss.size != 1 or not abs(got_loss.item() - before) <= tolerance:
             stand_in_before = steps["stand-in"][1]
             if matched == ["exercise"] and got_loss.size == 1 and np.isclose(got_loss.item(), stand_in_before,
                                                                             rtol=VALUE_RTOL, atol=VALUE_ATOL):

@@ -29,6 +29,7 @@ from .grading_inputs import DEFAULT_SEED, SEED_VARIABLE
 
 OBSERVATION_MIME = "application/vnd.backprop.observation+json"
 OPTIMIZER_START = 1.0  # the fresh variable an optimizer is tried on
+STAND_IN_SLOPE = 0.3  # the stand-in loss's exponent per unit of output (probe_loss)
 STAND_IN_PULL = 15.0  # the stand-in step's gradient: this times A's distance from its sample's target
 # The stand-in step's returned loss is scaled by 10 ** (DECADES * sin(WAVE * x)): by 1e-6 to 1e6, sample to sample.
 STAND_IN_DECADES, STAND_IN_WAVE = 6.0, 97.0
@@ -53,7 +54,7 @@ def probe_loss(output, target, scale: float = 1.0):
     `scale` sets the size and sign of its gradient."""
     tf = _tf()
     output = tf.cast(output, tf.float32)
-    return scale * tf.reduce_mean(tf.exp(0.3 * (output - tf.cast(target, tf.float32))) + output)
+    return scale * tf.reduce_mean(tf.exp(STAND_IN_SLOPE * (output - tf.cast(target, tf.float32))) + output)
 
 
 def scaled_probe_loss(scale: float, problem: Problem) -> Callable:
