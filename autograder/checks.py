@@ -375,13 +375,16 @@ def judge_train_loop(problem: Problem, observation: dict, seed: int) -> None:
 
 
 def counting_run(run: grading_inputs.Run, indices, x: np.ndarray | None = None, y: np.ndarray | None = None) -> np.ndarray:
-    """A after each step of a correct loop with `probe.counting_step` (A += x + y), in float32 as TensorFlow
-    computes it; `x`, `y` replace run's data (an earlier call's, for a loop that keeps it)."""
+    """A after each step of a correct loop with `probe.counting_step` (A += (x + y) x LONG_RUN_SCALE, or the
+    call's jump), in float32 as TensorFlow computes it; `x`, `y` replace run's data (an earlier call's, for a
+    loop that keeps it)."""
     x, y = (run.x if x is None else x), (run.y if y is None else y)
+    jumps, scale = grading_inputs.long_run_jumps(), np.float32(grading_inputs.LONG_RUN_SCALE)
     A, history = np.float32(run.initial_A), []
     with np.errstate(over="ignore", invalid="ignore"):
-        for i in indices:
-            A = np.float32(A + np.float32(x[i] + y[i]))
+        for call, i in enumerate(indices):
+            jump = jumps[min(call, len(jumps) - 1)]
+            A = np.float32(A + (np.float32(np.float32(x[i]) + np.float32(y[i])) * scale if jump == 0 else jump))
             history.append(float(A))
     return np.array(history)
 
@@ -393,7 +396,8 @@ def _judge_long_run(problem: Problem, observation: dict, seed: int) -> None:
     name, run = f"train_{problem.name}", grading_inputs.long_run(problem, seed)
     n, got = len(run.indices), reported_history(observation["long_history"], name)
     where = (f"on a long run ({n} indices, other data, large steps, handed an optimizer that had already taken "
-             f"{grading_inputs.HANDED_STEPS} steps), with a stand-in step that adds each sample's x + y to A,")
+             f"{grading_inputs.HANDED_STEPS} steps), with a stand-in step that adds each sample's (x + y) x "
+             f"{grading_inputs.LONG_RUN_SCALE:g} to A, and near the end inf, then -inf,")
     expected = counting_run(run, run.indices)
     if len(got) != n:
         raise _fail(name, f"{where} it returned {len(got)} values, expected {n} (one per step).",
@@ -404,7 +408,7 @@ def _judge_long_run(problem: Problem, observation: dict, seed: int) -> None:
     if wrong.any():
         t = int(np.argmax(wrong))
         earlier = grading_inputs.trajectory_run(problem, seed)
-        first_of_earlier = counting_run(run, run.indices[:1], earlier.x, earlier.y) if run.indices[0] < len(earlier.x) else []
+        first_of_earlier = counting_run(run, run.indices[:1], earlier.x, earlier.y)
         raise _fail(name, f"{where} A after step {t + 1} should be {expected[t]:.7g}, got {got[t]:.7g} (expected "
                     f"{_fmt(expected)}, got {_fmt(got)}).",
                     mistakes.EARLIER_DATA if t == 0 and len(first_of_earlier) and np.isclose(got[0], first_of_earlier[0], rtol=LOOP_RTOL) else None)

@@ -28,7 +28,7 @@ SETTLING_STEPS = 30  # one sample repeated in the loop's run (trajectory_run)
 STEPS_IN_A_ROW = (1, 2, 1, 3, 1)  # the batch sizes of the step's run of calls on one variable and optimizer
 SECOND_CALL_STEPS = 10  # the loop's second call, on the run's first indices: the same start, the same values
 LONG_RUN_STEPS = 1_100  # the loop's long run: more calls deep than Python allows (1,000), so a loop that recurses shows
-LONG_RUN_SCALE = 1e4  # the long run's data, so that A passes 1e6 within a few dozen steps
+LONG_RUN_SCALE = 1e4  # what the long run's step multiplies x + y by, so that A passes 1e6 within a few dozen steps
 HANDED_STEPS = 3  # steps the long run's optimizer has taken before the loop is handed it
 OVERFLOW_A = 1e20  # a regression loss batch's A: errors near 1e20, squares past float32's largest (3.4e38)
 OVERFLOW_GRADIENT = np.float32(np.inf)  # the optimizer's last update: a diverging run's gradient
@@ -190,17 +190,23 @@ def trajectory_run(problem: Problem, seed: int = DEFAULT_SEED) -> Run:
 
 
 def long_run(problem: Problem, seed: int = DEFAULT_SEED) -> Run:
-    """The loop's long run, stepped by `probe.counting_step` (A += x + y): other data than the trajectory run's
-    (a loop that keeps an earlier call's data shows), LONG_RUN_STEPS indices (a loop that recurses once per index
-    shows), data scaled so that A passes 1e6, and at the end a sample that takes A to inf, then one to NaN, as
-    a diverging rate does in the explorer (a loop that stops once A is large or not finite shows)."""
+    """The loop's long run, stepped by `probe.counting_step` (A += (x + y) x LONG_RUN_SCALE, with the jumps of
+    `long_run_jumps`): other data than the trajectory run's (a loop that keeps an earlier call's data shows),
+    drawn as the example draws it (a loop may check its data: labels are 0 or 1), LONG_RUN_STEPS indices (a loop
+    that recurses once per index shows); A passes 1e6, then the step takes it to inf, then NaN, as a diverging rate
+    does in the explorer (a loop that stops once A is large or not finite shows)."""
     rng = rng_for(seed, "long", problem.name)
     x, y = problem.make_data(rng)
-    n, huge = len(x), np.float32(3e38)  # x + y overflows to +-inf in float32
-    x = np.append(x * np.float32(LONG_RUN_SCALE), [huge, -huge]).astype(np.float32)
-    y = np.append(y * np.float32(LONG_RUN_SCALE), [huge, -huge]).astype(np.float32)
-    indices = np.concatenate([rng.integers(0, n, LONG_RUN_STEPS - 4), [n, rng.integers(0, n), n + 1, rng.integers(0, n)]])
-    return Run(x, y, problem.initial_A(rng), indices)
+    return Run(x, _targets(problem, rng, x, y), problem.initial_A(rng), rng.integers(0, len(x), LONG_RUN_STEPS))
+
+
+def long_run_jumps() -> np.ndarray:
+    """What the long run's step adds to A at each call, where it does not add (x + y) x LONG_RUN_SCALE (0 there):
+    +inf four calls from the end, -inf two from the end (inf - inf: NaN). One entry past the last call, 0, for any
+    call after it."""
+    jumps = np.zeros(LONG_RUN_STEPS + 1, np.float32)
+    jumps[LONG_RUN_STEPS - 4], jumps[LONG_RUN_STEPS - 2] = np.inf, -np.inf
+    return jumps
 
 
 def convergence_run(problem: Problem, seed: int = DEFAULT_SEED) -> Run:

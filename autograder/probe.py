@@ -81,13 +81,16 @@ def probe_step(A, x, y, optimizer):
     return tf.square(before - target) * tf.pow(10.0, STAND_IN_DECADES * tf.sin(STAND_IN_WAVE * x_mean))
 
 
-def counting_step(A, x, y, optimizer):
-    """Not the exercise's step: adds the sample's x + y to A, leaves the optimizer alone and returns 1. For the loop's
-    long run (grading_inputs.long_run), where what shows is which samples are stepped on, how many times, and
-    that the loop goes on whatever A becomes. TensorFlow operations only, as `probe_step`."""
+def counting_step(A, x, y, optimizer, call):
+    """Not the exercise's step: adds (x + y) x LONG_RUN_SCALE to A, or at the calls `long_run_jumps` names +inf
+    or -inf (`call`: how many calls came before this one), leaves the optimizer alone and returns 1. For the
+    loop's long run (grading_inputs.long_run), where what shows is which samples are stepped on, how many times,
+    and that the loop goes on whatever A becomes. TensorFlow operations only, as `probe_step`."""
     tf = _tf()
-    moved = tf.reduce_mean(tf.cast(x, tf.float32)) + tf.reduce_mean(tf.cast(y, tf.float32))
-    A.assign_add(tf.reshape(moved, tf.shape(A)))
+    moved = (tf.reduce_mean(tf.cast(x, tf.float32)) + tf.reduce_mean(tf.cast(y, tf.float32))) * grading_inputs.LONG_RUN_SCALE
+    jumps = tf.constant(grading_inputs.long_run_jumps())
+    jump = tf.gather(jumps, tf.minimum(tf.cast(call, tf.int32), len(grading_inputs.long_run_jumps()) - 1))
+    A.assign_add(tf.reshape(tf.where(jump == 0.0, moved, jump), tf.shape(A)))
     return tf.constant(1.0)  # finite, whatever A becomes: a loop may build its values from what the step returns
 
 
@@ -258,8 +261,9 @@ def observe_train_loop(problem_name: str, train, seed: int | None = None) -> dic
     calls = tf.Variable(0)
 
     def counting(A, x, y, optimizer):
+        call = calls.read_value()
         calls.assign_add(1)
-        return counting_step(A, x, y, optimizer)
+        return counting_step(A, x, y, optimizer, call)
 
     step_name, numbers = f"{problem.name}_train_step", {}
     stepping = alone(train, **{step_name: probe_step})
