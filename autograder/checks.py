@@ -408,7 +408,7 @@ def _judge_long_run(problem: Problem, observation: dict, seed: int) -> None:
     if wrong.any():
         t = int(np.argmax(wrong))
         earlier = grading_inputs.trajectory_run(problem, seed)
-        first_of_earlier = counting_run(run, run.indices[:1], earlier.x, earlier.y)
+        first_of_earlier = counting_run(run, run.indices[:1], earlier.x, earlier.y) if run.indices[0] < len(earlier.x) else []
         raise _fail(name, f"{where} A after step {t + 1} should be {expected[t]:.7g}, got {got[t]:.7g} (expected "
                     f"{_fmt(expected)}, got {_fmt(got)}).",
                     mistakes.EARLIER_DATA if t == 0 and len(first_of_earlier) and np.isclose(got[0], first_of_earlier[0], rtol=LOOP_RTOL) else None)

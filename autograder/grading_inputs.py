@@ -194,9 +194,10 @@ def long_run(problem: Problem, seed: int = DEFAULT_SEED) -> Run:
     `long_run_jumps`): other data than the trajectory run's (a loop that keeps an earlier call's data shows),
     drawn as the example draws it (a loop may check its data: labels are 0 or 1), LONG_RUN_STEPS indices (a loop
     that recurses once per index shows); A passes 1e6, then the step takes it to inf, then NaN, as a diverging rate
-    does in the explorer (a loop that stops once A is large or not finite shows)."""
+    does in the explorer (a loop that stops once A is large or not finite shows). Twice the example's samples, so a
+    loop that wraps its indices at the example's size (i % 100) shows."""
     rng = rng_for(seed, "long", problem.name)
-    x, y = problem.make_data(rng)
+    x, y = (np.concatenate(halves) for halves in zip(problem.make_data(rng), problem.make_data(rng)))
     return Run(x, _targets(problem, rng, x, y), problem.initial_A(rng), rng.integers(0, len(x), LONG_RUN_STEPS))
 
 
