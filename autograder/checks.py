@@ -20,6 +20,7 @@ stay within ~1e-6 of each other. The mistakes named in `backprop_ref.mistakes` d
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
@@ -246,10 +247,9 @@ def _terms_size(problem: Problem, case: grading_inputs.StepCase, start: float, l
     """The size of what the loss before the step adds up: float32 rounding of a correct evaluation, in any order
     (per sample, compiled, fused), is relative to it, not to the sum, which may cancel to nearly 0. The exercise's
     losses add non-negative terms; the stand-in's, exp(...) + output, may have either sign."""
-    output = problem.model(case.batch.x.astype(np.float64), start)
     if loss == "exercise":
-        return abs(float(np.mean((output - case.batch.y) ** 2) if problem is not CLASSIFICATION else
-                         np.mean(mistakes.cross_entropy(output, case.batch.y))))
+        return abs(exact_loss(problem, dataclasses.replace(case.batch, A=start))[1])
+    output = problem.model(case.batch.x.astype(np.float64), start)
     return abs(case.loss_scale) * float(np.mean(np.exp(probe.STAND_IN_SLOPE * (output - case.batch.y)) + np.abs(output)))
 
 
@@ -379,7 +379,7 @@ def counting_run(run: grading_inputs.Run, indices, x: np.ndarray | None = None, 
     call's jump), in float32 as TensorFlow computes it; `x`, `y` replace run's data (an earlier call's, for a
     loop that keeps it)."""
     x, y = (run.x if x is None else x), (run.y if y is None else y)
-    jumps, scale = grading_inputs.long_run_jumps(), np.float32(grading_inputs.LONG_RUN_SCALE)
+    jumps, scale = grading_inputs.LONG_RUN_JUMPS, np.float32(grading_inputs.LONG_RUN_SCALE)
     A, history = np.float32(run.initial_A), []
     with np.errstate(over="ignore", invalid="ignore"):
         for call, i in enumerate(indices):

@@ -191,7 +191,7 @@ def trajectory_run(problem: Problem, seed: int = DEFAULT_SEED) -> Run:
 
 def long_run(problem: Problem, seed: int = DEFAULT_SEED) -> Run:
     """The loop's long run, stepped by `probe.counting_step` (A += (x + y) x LONG_RUN_SCALE, with the jumps of
-    `long_run_jumps`): other data than the trajectory run's (a loop that keeps an earlier call's data shows),
+    LONG_RUN_JUMPS): other data than the trajectory run's (a loop that keeps an earlier call's data shows),
     drawn as the example draws it (a loop may check its data: labels are 0 or 1), LONG_RUN_STEPS indices (a loop
     that recurses once per index shows); A passes 1e6, then the step takes it to inf, then NaN, as a diverging rate
     does in the explorer (a loop that stops once A is large or not finite shows). Twice the example's samples, so a
@@ -201,13 +201,10 @@ def long_run(problem: Problem, seed: int = DEFAULT_SEED) -> Run:
     return Run(x, _targets(problem, rng, x, y), problem.initial_A(rng), rng.integers(0, len(x), LONG_RUN_STEPS))
 
 
-def long_run_jumps() -> np.ndarray:
-    """What the long run's step adds to A at each call, where it does not add (x + y) x LONG_RUN_SCALE (0 there):
-    +inf four calls from the end, -inf two from the end (inf - inf: NaN). One entry past the last call, 0, for any
-    call after it."""
-    jumps = np.zeros(LONG_RUN_STEPS + 1, np.float32)
-    jumps[LONG_RUN_STEPS - 4], jumps[LONG_RUN_STEPS - 2] = np.inf, -np.inf
-    return jumps
+# What the long run's step adds to A at each call, where it does not add (x + y) x LONG_RUN_SCALE (0 there): +inf four
+# calls from the end, -inf two from the end (inf - inf: NaN). One entry past the last call, 0, for any call after it.
+LONG_RUN_JUMPS = np.zeros(LONG_RUN_STEPS + 1, np.float32)
+LONG_RUN_JUMPS[LONG_RUN_STEPS - 4], LONG_RUN_JUMPS[LONG_RUN_STEPS - 2] = np.inf, -np.inf
 
 
 def convergence_run(problem: Problem, seed: int = DEFAULT_SEED) -> Run:

@@ -81,15 +81,13 @@ def probe_step(A, x, y, optimizer):
     return tf.square(before - target) * tf.pow(10.0, STAND_IN_DECADES * tf.sin(STAND_IN_WAVE * x_mean))
 
 
-def counting_step(A, x, y, optimizer, call):
-    """Not the exercise's step: adds (x + y) x LONG_RUN_SCALE to A, or at the calls `long_run_jumps` names +inf
-    or -inf (`call`: how many calls came before this one), leaves the optimizer alone and returns 1. For the
-    loop's long run (grading_inputs.long_run), where what shows is which samples are stepped on, how many times,
-    and that the loop goes on whatever A becomes. TensorFlow operations only, as `probe_step`."""
+def counting_step(A, x, y, optimizer, jump):
+    """Not the exercise's step: adds (x + y) x LONG_RUN_SCALE to A, or `jump` where it is not 0 (this call's entry
+    of LONG_RUN_JUMPS: +inf or -inf), leaves the optimizer alone and returns 1. For the loop's long run
+    (grading_inputs.long_run), where what shows is which samples are stepped on, how many times, and that the loop
+    goes on whatever A becomes. TensorFlow operations only, as `probe_step`."""
     tf = _tf()
     moved = (tf.reduce_mean(tf.cast(x, tf.float32)) + tf.reduce_mean(tf.cast(y, tf.float32))) * grading_inputs.LONG_RUN_SCALE
-    jumps = tf.constant(grading_inputs.long_run_jumps())
-    jump = tf.gather(jumps, tf.minimum(tf.cast(call, tf.int32), len(grading_inputs.long_run_jumps()) - 1))
     A.assign_add(tf.reshape(tf.where(jump == 0.0, moved, jump), tf.shape(A)))
     return tf.constant(1.0)  # finite, whatever A becomes: a loop may build its values from what the step returns
 
@@ -258,12 +256,12 @@ def observe_train_loop(problem_name: str, train, seed: int | None = None) -> dic
     loop that skips as many indices shows), counting the step's calls (a loop may step by itself)."""
     tf, problem, seed = _tf(), PROBLEMS[problem_name], _seed(seed)
     run, long = grading_inputs.trajectory_run(problem, seed), grading_inputs.long_run(problem, seed)
-    calls = tf.Variable(0)
+    calls, jumps = tf.Variable(0), tf.constant(grading_inputs.LONG_RUN_JUMPS)
 
     def counting(A, x, y, optimizer):
-        call = calls.read_value()
+        jump = tf.gather(jumps, tf.minimum(calls.read_value(), len(grading_inputs.LONG_RUN_JUMPS) - 1))
         calls.assign_add(1)
-        return counting_step(A, x, y, optimizer, call)
+        return counting_step(A, x, y, optimizer, jump)
 
     step_name, numbers = f"{problem.name}_train_step", {}
     stepping = alone(train, **{step_name: probe_step})
@@ -324,7 +322,7 @@ def observe_convergence(problem_name: str, make_optimizer, train, predict=None, 
         if failure:
             return _publish("convergence", problem.name, seed, **failure, **numbers)
         numbers.update({f"{key}history": array_report(returned),
-                        f"{key}final_A": json_number(float(A.numpy().reshape(-1)[0]))})  # inf or NaN on the long run
+                        f"{key}final_A": json_number(float(A.numpy().reshape(-1)[0]))})  # inf or NaN if it diverged
     if predict is not None:
         fresh_x, _ = grading_inputs.fresh_points(seed)
         numbers["classes"] = {}
