@@ -4,7 +4,7 @@ import os
 # Only what reading this file needs is imported here: every nbgrader command in the course directory reads it
 # (`nbgrader db student list`, the formgrader), and the grader's steps below load TensorFlow. They are named as
 # import strings, which nbconvert and traitlets import only where a notebook is graded.
-from autograder.exporter import ReportMissingNotebooks
+from autograder.exporter import SubmissionStarts
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 course_root = os.path.dirname(os.path.abspath(__file__))
@@ -39,8 +39,10 @@ c.Autograde.autograde_preprocessors = [
 ]
 # A file that is not a readable notebook (or is over 50 MiB) fails alone, with the student, file and reason.
 c.Autograde.exporter_class = OURS + "exporter.SubmissionExporter"
-# A notebook submitted under another name (Backprop.ipynb) is named in the log, with the name it had.
-c.Autograde.pre_convert_hook = ReportMissingNotebooks(course_root)
+# Each submission's problems (a file that is not a notebook, a dead kernel, tampering...) are logged and kept as
+# records in problems/<assignment>/<student>.jsonl (autograder/problems.py), emptied when its grading starts
+# again; a notebook submitted under another name (Backprop.ipynb) is one, with the name it had.
+c.Autograde.pre_convert_hook = SubmissionStarts(course_root)
 # A deleted or retyped test cell is put back from the gradebook and graded.
 c.OverwriteCells.add_missing_cells = True
 c.ExecuteContained.submission_timeout = 900

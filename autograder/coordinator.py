@@ -34,6 +34,7 @@ from nbgrader.utils import rmtree
 from traitlets.utils.importstring import import_item
 
 from . import worker
+from .problems import GradingProblem, Problem, report, submission
 from .sandbox import SandboxedKernelManager
 
 # Autograde preprocessors from the first of these on write to the gradebook: they run in the coordinator.
@@ -46,7 +47,7 @@ class Interrupted(Exception):
     """Grading stopped (Ctrl-C) before this submission was done; nothing of it was kept."""
 
 
-class WorkerLost(Exception):
+class WorkerLost(GradingProblem):
     """The submission's task killed the workers it ran on."""
 
 
@@ -106,8 +107,11 @@ class DistributedAutograde(Autograde):
                 student=ids["student"], notebook=sanitized, resources=resources, files=self._kernel_files(folder),
                 config=self.config, exporter_class=self.exporter_class, preprocessors=on_worker))
             received = time.perf_counter()
-            for level, message in executed.log:
-                self.log.log(level, "%s", message)
+            for level, message, problem in executed.log:
+                if problem is None:
+                    self.log.log(level, "%s", message)
+                else:
+                    report(self.log, problem, level)
             self._phase = here
             self._init_preprocessors()
             output, resources = self.exporter.from_notebook_node(
@@ -170,7 +174,8 @@ class ClassGrader:
             except NbGraderException as error:
                 if failure and isinstance(failure[0], Interrupted):
                     return Outcome(student, "interrupted", time.perf_counter() - started, reason="cancelled")
-                reason = str(failure[0]) if failure else str(error).splitlines()[0]
+                reason = (failure[0].problem.message if isinstance(failure[0], GradingProblem) else str(failure[0])
+                          ) if failure else str(error).splitlines()[0]
                 return Outcome(student, "failed", time.perf_counter() - started, reason=reason)
             score = self._score(coursedir, student)
         return Outcome(student, "graded", time.perf_counter() - started, *score)
@@ -188,11 +193,16 @@ class ClassGrader:
             return future.result()
         except Exception as error:  # on Ctrl-C, whatever stopped the task (a cancel, workers gone) is that
             failure.append(Interrupted() if self.stopping.is_set() else
-                           WorkerLost(WORKER_DIED) if isinstance(error, KilledWorker) else error)
+                           self._worker_lost(task) if isinstance(error, KilledWorker) else error)
             raise failure[-1] from error
         finally:
             self.gradebook_lock.acquire()
             self._running.pop(task.student, None)
+
+    def _worker_lost(self, task: worker.Task) -> WorkerLost:
+        problem = Problem(**submission(task.resources), kind="worker_lost", message=WORKER_DIED)
+        report(self.app.log, problem)
+        return WorkerLost(problem)
 
     def _score(self, coursedir: CourseDirectory, student: str) -> tuple[float | None, float | None]:
         with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:

@@ -14,6 +14,7 @@ dropped as it arrives, and one note says how much. And a test cell's stderr is s
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 from nbclient.exceptions import DeadKernelError
@@ -23,6 +24,7 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer
 
 from .probe import OBSERVATION_MIME
+from .problems import Problem, report, submission
 
 KERNEL_DIED = ("the kernel died while running this cell (cell {index}{label}): it exited, crashed, or ran out "
                "of memory or CPU time")
@@ -104,7 +106,7 @@ class ExecuteContained(Execute):
 
     submission_timeout = Integer(900, help="wall-clock seconds for all the cells of one submission").tag(config=True)
     max_output_bytes = Integer(2**20, help="output one cell keeps; the rest is dropped as it arrives").tag(config=True)
-    run_label = ""  # said after the notebook's name in the log: " (re-check)" for the judge's second run
+    recheck = False  # the judge's second run (autograder/verdicts.py): its problems say so
 
     def preprocess(self, nb, resources=None, km=None):
         self._started, self._stop_reason = time.monotonic(), None
@@ -116,7 +118,8 @@ class ExecuteContained(Execute):
         if self._stop_reason is None and time.monotonic() - self._started > self.submission_timeout:
             self._stop_reason = (f"the submission used up its {self.submission_timeout} s before cell {index}"
                                  f"{_label(cell)}")
-            self._report(resources, self._stop_reason + "; the cells after it score 0.")
+            self._report(resources, "submission_timeout", cell, index,
+                         self._stop_reason + "; the cells after it score 0.")
         if self._stop_reason is not None:
             cell.outputs = [_error("NotRun", NOT_RUN.format(reason=self._stop_reason))] if utils.is_grade(cell) else []
             return cell, self.resources
@@ -127,18 +130,19 @@ class ExecuteContained(Execute):
         except DeadKernelError:
             cell.outputs.append(_error("KernelDied", KERNEL_DIED.format(index=index, label=_label(cell))))
             self._stop_reason = f"the kernel died in cell {index}{_label(cell)}"
-            self._report(resources, self._stop_reason + "; the cells after it score 0.")
+            self._report(resources, "kernel_died", cell, index, self._stop_reason + "; the cells after it score 0.")
         except Exception as error:  # nbclient lost the kernel's thread (a corrupt message, say): as good as dead
             reason = f"{type(error).__name__}: {str(error)[:200]}"
             cell.outputs.append(_error("KernelBroken", KERNEL_BROKEN.format(index=index, label=_label(cell), reason=reason)))
             self._stop_reason = f"the kernel stopped answering properly in cell {index}{_label(cell)} ({reason})"
-            self._report(resources, self._stop_reason + "; the cells after it score 0.")
+            self._report(resources, "kernel_broken", cell, index, self._stop_reason + "; the cells after it score 0.")
         if self._timed_out:  # the interrupt's own KeyboardInterrupt came first; the reason goes first
             cell.outputs.sort(key=lambda output: output.get("ename") != "CellTimeoutError")
         if self._budget.dropped:
             cell.outputs.append(self._budget.note())
-            self._report(resources, f"cell {index}{_label(cell)} printed {_mib(self._budget.received)}; "
-                         f"output past {_mib(self._budget.cap)} was dropped.", warning=True)
+            self._report(resources, "output_dropped", cell, index, f"cell {index}{_label(cell)} printed "
+                         f"{_mib(self._budget.received)}; output past {_mib(self._budget.cap)} was dropped.",
+                         logging.WARNING)
         return cell, self.resources
 
     def output(self, outs, msg, display_id, cell_index):
@@ -151,16 +155,17 @@ class ExecuteContained(Execute):
         reply = await super()._async_handle_timeout(timeout, cell)
         self._timed_out = True
         message = TIMED_OUT.format(index=self._index, label=_label(self._cell), timeout=timeout)
-        self._report(self.resources, message + "; it scores 0 if it is a test.")
+        self._report(self.resources, "cell_timeout", self._cell, self._index,
+                     message + "; it scores 0 if it is a test.")
         if reply is not None:
             reply["content"].update(evalue=message, traceback=[f"{reply['content']['ename']}: {message}"])
         return reply
 
-    def _report(self, resources, message: str, warning: bool = False) -> None:
-        where = resources.get("nbgrader", {}) if resources else {}
-        log = self.log.warning if warning else self.log.error
-        log("Student %s, notebook %s.ipynb%s: %s", where.get("student", "?"), where.get("notebook", "?"),
-            self.run_label, message)
+    def _report(self, resources, kind: str, cell: NotebookNode, index: int, message: str,
+                level: int = logging.ERROR) -> None:
+        cell_id = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index}"
+        report(self.log, Problem(**submission(resources), kind=kind, message=message, cell=cell_id,
+                                 recheck=self.recheck), level)
 
 
 class UnscoredStderr(NbGraderPreprocessor):

@@ -1,9 +1,12 @@
 """nbgrader's sanitizing of a submission, made robust to edited cell metadata, to deleted cells and to another
 notebook submitted in place of the assignment's."""
+import logging
+
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import DeduplicateIds, NbGraderPreprocessor, OverwriteCells
 
 from .exporter import UnreadableSubmission
+from .problems import Problem, report, submission
 
 FOREIGN = "this is not the {notebook} notebook (none of its grade ids are in it)"
 
@@ -36,14 +39,13 @@ class RecognizeNotebook(NbGraderPreprocessor):
         with Gradebook(where["db_url"]) as gradebook:
             known = {cell.name for cell in gradebook.find_notebook(where["notebook"], where["assignment"]).source_cells}
         if not {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells} & known:
-            raise UnreadableSubmission(where["student"], f"{where['notebook']}.ipynb", FOREIGN.format(
-                notebook=where["notebook"]))
+            raise UnreadableSubmission.reported(self.log, resources, FOREIGN.format(notebook=where["notebook"]))
         for index, cell in enumerate(nb.cells):
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if grade_id is not None and grade_id not in known:
-                self.log.warning("Student %s, notebook %s.ipynb, cell %d: grade id %r is not the notebook's; the "
-                                 "cell is graded as the student's own", where["student"], where["notebook"], index,
-                                 grade_id)
+                report(self.log, Problem(**submission(resources), kind="foreign_grade_id", cell=f"cell {index}",
+                                         message=f"cell {index}: grade id {grade_id!r} is not the notebook's; the "
+                                         "cell is graded as the student's own"), logging.WARNING)
                 del cell.metadata["nbgrader"]
         return nb, resources
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 import ast
 import contextlib
 import copy
+import logging
+import traceback
 
 from nbformat import NotebookNode
 from nbgrader import utils
@@ -28,6 +30,7 @@ from .checks import GradingFailure, Tampering, judge
 from .execute import ExecuteContained
 from .grading_inputs import DEFAULT_SEED, SEED_VARIABLE
 from .probe import OBSERVATION_MIME
+from .problems import GradingProblem, Problem, report, submission
 from .sandbox import SandboxedKernelManager
 from .trajectory import trajectory_output
 
@@ -97,7 +100,7 @@ def _failure_output(failure: GradingFailure) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=str(failure), traceback=[f"{ename}: {failure}"])
 
 
-class GraderError(RuntimeError):
+class GraderError(GradingProblem):
     """The grader itself failed on a submission (a bug of ours, not the student's): nbgrader reports it to the
     instructor with the traceback and leaves the submission ungraded; the student is never told "tampering"."""
 
@@ -113,8 +116,7 @@ class JudgeObservations(NbGraderPreprocessor):
                         ).tag(config=True)
 
     def preprocess(self, nb, resources):
-        where = resources.get("nbgrader", {})
-        self._who = f"Student {where.get('student', '?')}, notebook {where.get('notebook', '?')}.ipynb"
+        self._submission = submission(resources)
         passed, failed_above = {}, []
         for index, cell in enumerate(nb.cells):
             asked = asked_checks(cell.source) if utils.is_grade(cell) and cell.cell_type == "code" else []
@@ -146,17 +148,24 @@ class JudgeObservations(NbGraderPreprocessor):
             yield
         except Exception as error:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            raise GraderError(f"{self._who}: cell {grade_id}: the grader itself failed while judging it "
+            problem = Problem(**self._submission, kind="grader_error", cell=grade_id, traceback=traceback.format_exc(),
+                              message=f"cell {grade_id}: the grader itself failed while judging it "
                               f"({type(error).__name__}: {error}); the submission is left ungraded: report this "
-                              "to the course's maintainers, then grade it again") from error
+                              "to the course's maintainers, then grade it again")
+            report(self.log, problem)
+            raise GraderError(problem) from error
 
     def _fail(self, cell: NotebookNode, failure: GradingFailure) -> None:
         """The verdict goes first among the cell's outputs: it is the message the student reads."""
         cell.outputs.insert(0, _failure_output(failure))
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        log = self.log.warning if isinstance(failure, Tampering) else self.log.info
-        log("%s, cell %s: %s%s", self._who, grade_id, "TAMPERING: " if isinstance(failure, Tampering) else "",
-            str(failure).replace("\n", " "))
+        said = str(failure).replace("\n", " ")
+        if isinstance(failure, Tampering):
+            report(self.log, Problem(**self._submission, kind="tampering", cell=grade_id,
+                                     message=f"cell {grade_id}: TAMPERING: {said}"), logging.WARNING)
+        else:
+            self.log.info("Student %s, notebook %s, cell %s: %s", self._submission["student"],
+                          self._submission["notebook"], grade_id, said)
 
     def _show_runs(self, cell: NotebookNode, asked: list, observations: list) -> None:
         """Under each end-to-end item, the student's run beside the reference's (a tampered report shows none)."""
@@ -174,7 +183,7 @@ class JudgeObservations(NbGraderPreprocessor):
         config.Execute.kernel_manager_class = SandboxedKernelManager
         config.SandboxedKernelManager.grading_env = {SEED_VARIABLE: str(self.recheck_seed)}
         executor = ExecuteContained(parent=self, config=config)
-        executor.run_label = " (re-check)"
+        executor.recheck = True
         executor.preprocess(recheck, copy.deepcopy(resources))
         for index, asked in passed.items():
             cell = recheck.cells[index]

@@ -23,6 +23,7 @@ import nbformat
 from traitlets.config import Config
 
 from . import forkserver
+from .problems import RECORD, Problem
 from .sandbox import TENSORFLOW_ENVIRONMENT
 
 @dataclass
@@ -41,7 +42,8 @@ class Task:
 @dataclass
 class Executed:
     notebook: str  # JSON
-    log: list[tuple[int, str]] = field(default_factory=list)  # (level, message) of the preprocessors' lines
+    log: list[tuple[int, str, Problem | None]] = field(default_factory=list)  # the preprocessors' lines: level,
+    # message, and the problem record a line carries (autograder/problems.py)
     seconds: float = 0.0
     worker_pid: int = 0
 
@@ -84,11 +86,11 @@ def execute(task: Task) -> Executed:
 
 
 class _Records(logging.Handler):
-    """Keeps the lines logged while a task runs; they travel back with the result."""
+    """Keeps the lines logged while a task runs, with their problem records; they travel back with the result."""
 
     def __init__(self):
         super().__init__()
-        self.lines: list[tuple[int, str]] = []
+        self.lines: list[tuple[int, str, Problem | None]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append((record.levelno, record.getMessage()))
+        self.lines.append((record.levelno, record.getMessage(), getattr(record, RECORD, None)))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -21,11 +20,8 @@ from nbformat import NotebookNode
 from nbgrader.exchange.abc import Exchange
 
 from autograder.exporter import missing_notebooks
+from autograder.problems import Problem, read_problems
 from .submissions import ASSIGNMENT, NOTEBOOK, course_root
-
-# How the grader's own log lines name a submission that failed, in whole or in part.
-PROBLEM = re.compile(r"student (\S+), notebook (.+?\.ipynb): (.*)", re.IGNORECASE)
-FAILED = re.compile(r"There was an error processing assignment '[^']*' for student '([^']*)'")
 
 
 class NbgraderCommandError(RuntimeError):
@@ -155,7 +151,8 @@ class Course:
         self.collect()
         again = ("--force",) if force else ()
         if parallel:
-            problems = self.problems(self.autograder("grade", ASSIGNMENT, *again))
+            self.autograder("grade", ASSIGNMENT, *again)
+            problems = [problem.line() for problem in self.problem_records()]
         else:
             _, problems = self.autograde(*again)
         self.instructor("generate_feedback", ASSIGNMENT, *again)
@@ -167,29 +164,29 @@ class Course:
         self.instructor("collect", ASSIGNMENT, "--update", "--ExchangeCollect.check_owner=False")
 
     def autograde(self, *options: str) -> tuple[str, list[str]]:
-        """Autograde every collected submission; return nbgrader's log and the problems.
+        """Autograde every collected submission; return nbgrader's log and the problems (see `problems`).
 
-        Each problem is one line naming the student, the notebook and what went wrong (a file that is not a
-        notebook, a notebook missing or misnamed, a dead kernel, a cell over its time or output limit); such
-        a submission loses what it broke and the batch goes on. nbgrader exits 1 when a submission could not
-        be graded at all: accepted only when every such student is named in a problem.
+        A submission with a problem loses what it broke and the batch goes on. nbgrader exits 1 when a
+        submission could not be graded at all (it then has no autograded notebook): accepted only when every
+        such student is named in a problem.
         """
         log = self.instructor("autograde", ASSIGNMENT, *options, allowed_returncodes=(0, 1))
-        problems = self.problems(log)
-        named = {m.group(1) for m in map(PROBLEM.search, problems) if m}
-        if set(FAILED.findall(log)) - named:
+        problems = self.problem_records()
+        ungraded = {folder.parent.name for folder in (self.root / "submitted").glob(f"*/{ASSIGNMENT}")
+                    if not (self.root / "autograded" / folder.parent.name / ASSIGNMENT / NOTEBOOK).is_file()}
+        if ungraded - {problem.student for problem in problems}:
             raise NbgraderCommandError(["nbgrader", "autograde", ASSIGNMENT, *options], 1, log)
-        return log, problems
+        return log, [problem.line() for problem in problems]
 
-    def problems(self, autograde_log: str) -> list[str]:
-        """The problems an autograde log names (tampering flagged by the judge included), and every submitted
-        folder missing the notebook, once each."""
-        lines = autograde_log.splitlines()
-        found = [f"student {m.group(1)}, notebook {m.group(2)}: {m.group(3)}" for m in map(PROBLEM.search, lines) if m]
-        found += [line.split("] ", 1)[-1] for line in lines if "TAMPERING: " in line]
+    def problem_records(self) -> list[Problem]:
+        """The grader's problem records of the latest grading (a file that is not a notebook, a dead kernel, a
+        cell over its time or output limit, tampering...), and every submitted folder missing the notebook
+        (for which nbgrader runs nothing of ours), once each."""
+        found = read_problems(self.root, ASSIGNMENT)
         for folder in sorted((self.root / "submitted").glob(f"*/{ASSIGNMENT}")):
             for name, reason in missing_notebooks(folder, [NOTEBOOK]).items():
-                found.append(f"student {folder.parent.name}, notebook {name}: {reason}; every item scores 0.")
+                found.append(Problem(folder.parent.name, ASSIGNMENT, name, "not_submitted",
+                                     f"{reason}; every item scores 0."))
         return list(dict.fromkeys(found))
 
     def feedback_file(self, student_id: str) -> Path:

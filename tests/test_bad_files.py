@@ -80,9 +80,16 @@ def test_a_bad_file_fails_alone_and_says_why(graded, student):
 def test_the_problems_name_each_bad_file_once(graded, student):
     _, results, _, problems, _ = graded
     reason = {**BAD_FILES, "no_notebook": NO_NOTEBOOK}[student][2]
-    named = [problem for problem in problems if problem.startswith(f"student {student}, notebook backprop.ipynb: ")]
+    named = [problem for problem in problems if problem.startswith(f"Student {student}, notebook backprop.ipynb: ")]
     assert len(named) == 1 and reason in named[0], problems
     assert results[student].auto_score == 0 and results[student].auto_max == 19
+
+
+def test_each_bad_file_is_a_problem_record_of_its_kind(graded):
+    course = graded[0]
+    kinds = {problem.student: problem.kind for problem in course.problem_records()}
+    assert kinds == {student: "not_submitted" if reason.startswith("not submitted") else "unreadable"
+                     for student, (_, _, reason) in {**BAD_FILES, "no_notebook": NO_NOTEBOOK}.items()}, kinds
 
 
 def test_submitted_files_are_untouched(graded):

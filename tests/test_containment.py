@@ -93,17 +93,21 @@ def test_an_output_flood_is_cut_while_the_cell_runs(graded):
     predict = next(cell for cell in nbformat.read(str(autograded), 4).cells
                    if cell.metadata.get("nbgrader", {}).get("grade_id") == "predict")
     assert "only the first 1.0 MiB is kept" in predict.outputs[-1].data["text/plain"]
-    assert any(problem.startswith("student output_flood, notebook backprop.ipynb: cell ") and ", predict printed "
+    assert any(problem.startswith("Student output_flood, notebook backprop.ipynb: cell ") and ", predict printed "
                in problem and "output past 1.0 MiB was dropped" in problem for problem in problems), problems
+    assert {(p.kind, p.cell) for p in course.problem_records() if p.student == "output_flood"} == {
+        ("output_dropped", "predict")}
     assert results["output_flood"].auto_score == 19
 
 
 def test_a_sleeping_check_is_stopped_by_the_cell_timeout_and_named(graded):
-    _, results, _, problems = graded
+    course, results, _, problems = graded
     message = results["sleeping_loss"].messages["test_regression_loss"]
     assert f"test_regression_loss ran over its {CELL_TIMEOUT} s time limit" in message, message
-    assert any(problem.startswith("student sleeping_loss, notebook backprop.ipynb: cell ") and
+    assert any(problem.startswith("Student sleeping_loss, notebook backprop.ipynb: cell ") and
                f"test_regression_loss ran over its {CELL_TIMEOUT} s" in problem for problem in problems), problems
+    assert ("cell_timeout", "test_regression_loss") in {
+        (p.kind, p.cell) for p in course.problem_records() if p.student == "sleeping_loss"}
 
 
 def test_no_process_of_the_sandbox_user_is_left(graded):

@@ -21,8 +21,10 @@ from services import dask_cluster, postgres_server
 pytestmark = pytest.mark.slow
 
 # A submission that leaves every kind of state it can behind, and one that fails if it finds any: graded one
-# after the other on one worker (one fork server), the second must keep every point.
+# after the other on one worker (one fork server), the second must keep every point. The first also prints
+# past the output cap: a problem found on the worker, which the coordinator records.
 LEAVES_STATE = """import builtins, os, sys, types, numpy
+print("state " * 400_000)
 builtins.LEFT_BEHIND = True
 os.environ["LEFT_BEHIND"] = "1"
 sys.modules["left_behind"] = types.ModuleType("left_behind")
@@ -107,6 +109,10 @@ def test_same_grades_as_plain_nbgrader(graded, baseline):
     course, output = graded
     assert_same_grades(course, baseline)
     assert "graded           5" in output and "failed           0" in output, output
+    assert course.problem_records() == baseline.problem_records()
+    assert [(p.student, p.kind, p.cell, p.recheck) for p in baseline.problem_records()] == [
+        ("a_leaves_state", "output_dropped", "regression_loss", False),
+        ("a_leaves_state", "output_dropped", "regression_loss", True)]
     for student in baseline.scores():
         assert f"] {student}: graded" in output, output
 
@@ -221,6 +227,8 @@ def test_dask_cluster_retries_a_dead_worker_once(baseline, tmp_path):
     assert grading.returncode == 1, output
     assert "failed           1" in output and "graded           4" in output, output
     assert "blank" in output.split("why", 1)[1] and "died twice" in output, output
+    assert {(p.student, p.kind) for p in course.problem_records()} == {
+        ("a_leaves_state", "output_dropped"), ("blank", "worker_lost")}
     assert_same_grades(course, baseline, students=set(baseline.scores()) - {"blank"})
 
 

@@ -34,9 +34,12 @@ def test_a_grader_bug_is_reported_to_the_instructor_not_to_the_student(tmp_path)
     course.collect()
     log, problems = course.autograde()
     assert [p for p in problems if "reference" in p] == [
-        "student reference, notebook backprop.ipynb: cell test_predict: the grader itself failed while judging it "
+        "Student reference, notebook backprop.ipynb: cell test_predict: the grader itself failed while judging it "
         "(ZeroDivisionError: an injected grader bug); the submission is left ungraded: report this to the "
         "course's maintainers, then grade it again"], problems
+    [record] = course.problem_records()
+    assert (record.student, record.kind, record.cell) == ("reference", "grader_error", "test_predict")
+    assert 'raise ZeroDivisionError("an injected grader bug")' in record.traceback
     assert "Traceback" in log and 'raise ZeroDivisionError("an injected grader bug")' in log
     assert "TAMPERING" not in log and not any("blank" in p for p in problems), problems
     with Gradebook(course.gradebook_url, course.course_id) as gradebook:
