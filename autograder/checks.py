@@ -161,6 +161,7 @@ def judge_loss(problem: Problem, observation: dict, seed: int) -> None:
         raise _fail(name, f"{_where(problem, batch)} the value is right, but its gradient with respect to A is "
                     f"{_fmt(got_gradient)}, expected {expected_gradient:.7g}.",
                     mistakes.HIDDEN_FROM_THE_TAPE if single[k] == 0 else
+                    mistakes.NAN_GRADIENT_AT_FIT if batch.exact_fit and np.isnan(single[k]) and sum(wrong) == 1 else
                     mistakes.large_gradient_mistake(problem.name, single, wrong, [c[0].large for c in cases]))
     for batch, _, got, expected, _, _ in overflow:  # the value only: a correct form's gradient may be inf or nan there
         if not (float(got) == np.inf or _close(float(got), expected, VALUE_RTOL, 0.0)):  # float32, or float64 throughout
@@ -171,8 +172,9 @@ def judge_loss(problem: Problem, observation: dict, seed: int) -> None:
 def _where(problem: Problem, batch: grading_inputs.Batch) -> str:
     outputs = problem.model(batch.x.astype(np.float64), batch.A)
     what = "logits" if problem is CLASSIFICATION else "outputs"
+    fit = " the model fits every sample exactly (every error is 0)," if batch.exact_fit else ""
     return (f"for {len(batch.x)} sample(s) at A = {batch.A:g} ({what} from {outputs.min():.4g} to "
-            f"{outputs.max():.4g}),")
+            f"{outputs.max():.4g}),{fit}")
 
 
 def _close(got: float, expected: float, rtol: float, atol: float) -> bool:
@@ -256,6 +258,10 @@ def _terms_size(problem: Problem, case: grading_inputs.StepCase, start: float, l
 def _handed(case: grading_inputs.StepCase) -> str:
     if case.tutorial_optimizer:
         return f"the tutorial's tf.compat.v1.train.GradientDescentOptimizer({case.learning_rate:g})"
+    if case.schedule:
+        return (f"an SGD whose learning rate changes as it counts its updates "
+                f"({', '.join(f'{rate:g}' for rate in case.schedule)} at calls 1 to {len(case.schedule)}), "
+                f"{case.learning_rate:g} at this one")
     return f"SGD(learning_rate={case.learning_rate:g})"
 
 
@@ -283,15 +289,21 @@ def judge_train_step(problem: Problem, observation: dict, seed: int) -> None:
         where = (f"on {len(batch.x)} sample(s) from A = {start:.7g}{row}, handed {_handed(case)}, with a stand-in "
                  f"loss in place of {problem.name}_loss (its gradient is {steps['stand-in'][2]:.4g}),")
 
+        def near(A: float, after: float) -> bool:
+            return abs(A - after) <= UPDATE_RTOL * abs(after - start) + 4 * np.spacing(np.float32(abs(after)))
+
         def right(A: float) -> list:
-            return [label for label, (_, _, _, after) in steps.items()
-                    if abs(A - after) <= UPDATE_RTOL * abs(after - start) + 4 * np.spacing(np.float32(abs(after)))]
+            return [label for label, (_, _, _, after) in steps.items() if near(A, after)]
 
         matched = right(got_A)
         if not matched:
             _, _, gradient, expected_A = steps["stand-in"]
+            first_rate = case.schedule[0] if case.schedule else case.learning_rate  # what an uncounted optimizer states
+            at_first_rate = first_rate != case.learning_rate and near(
+                got_A, float(np.float32(start) - np.float32(gradient) * np.float32(first_rate)))
             carried = case.in_a_row and right(float(report.get("fresh_A", np.nan)))
             raise _fail(name, f"{where} A should become {expected_A:.7g}; it became {got_A:.7g}.",
+                        mistakes.UPDATE_NOT_BY_OPTIMIZER if at_first_rate else
                         mistakes.STEP_KEEPS_STATE if carried else
                         mistakes.step_mistake(start, got_A, expected_A, case.learning_rate, gradient,
                                               problem.learning_rate))
@@ -364,13 +376,19 @@ def judge_train_loop(problem: Problem, observation: dict, seed: int) -> None:
     if not close([final_A], followed[-1:], OWN_STEP_LOOP_ATOL):
         raise _fail(name, f"{where}, the returned history is right, but A itself ends at {final_A:.7g} "
                     f"instead of {followed[-1]:.7g}.", mistakes.TRAINED_A_COPY)
-    again, first = reported_history(observation["again_history"], name), got[:grading_inputs.SECOND_CALL_STEPS]
-    if not close(again, first):
+    second = grading_inputs.second_call_run(problem, seed)
+    again = reported_history(observation["again_history"], name)
+    stepped = followed is expected  # through the stand-in step, or by itself
+    expected_again = (stand_in_run(second, second.indices, lr)[0] if stepped else
+                      tf2.run(problem, second.x, second.y, second.initial_A, second.indices, lr))
+    if not close(again, expected_again, STAND_IN_LOOP_ATOL if stepped else OWN_STEP_LOOP_ATOL):
+        with_first_data = stand_in_run(run, second.indices, lr)[0]
         raise _fail(name, f"called a second time from A = {run.initial_A:.7g} (the same variable, set back) with a new "
-                    f"optimizer, on the first {len(first)} indices, it returned {len(again)} values, not the first "
-                    f"call's first {len(first)}.",
-                    mistakes.count_mistake(again, followed[:len(first)], len(run.x), problem.steps)
-                    if len(again) != len(first) else None)
+                    f"optimizer, on {len(second.indices)} indices of the samples in reverse order, it returned "
+                    f"{_fmt(again)}, expected {_fmt(expected_again)}.",
+                    mistakes.count_mistake(again, expected_again, len(run.x), problem.steps)
+                    if len(again) != len(expected_again) else
+                    mistakes.EARLIER_DATA if close(again, with_first_data) else None)
     _judge_long_run(problem, observation, seed)
 
 
@@ -456,15 +474,16 @@ def judge_predict(problem: Problem, observation: dict, seed: int) -> None:
     for (A_value, x), report in zip(cases, _same_length(observation["cases"], cases)):
         got = _array(report, "predict", "an array of classes 0/1")
         if got.shape != x.shape:
-            raise _fail("predict", f"for {len(x)} points at A = {A_value:g} returned shape {got.shape}, expected "
-                        f"{x.shape}.", mistakes.NOT_ONE_DIMENSIONAL if got.size == len(x) else None)
+            raise _fail("predict", f"for {len(x)} point(s) at A = {A_value:.7g} returned shape {got.shape}, expected "
+                        f"{x.shape}.", None if got.size != len(x) else
+                        mistakes.ZERO_DIMENSIONAL if got.ndim == 0 else mistakes.NOT_ONE_DIMENSIONAL)
         returned.append((x, A_value, got))
     for x, A_value, got in returned:
         expected = (x + np.float32(A_value) >= 0).astype(np.int64)
         if not np.array_equal(got, expected):
             wrong = got != expected
             on_boundary = " (exactly on the boundary x = -A)" if x[wrong][0] + np.float32(A_value) == 0 else ""
-            raise _fail("predict", f"for {len(x)} points at A = {A_value:g} {int(np.sum(wrong))} of {len(x)} classes "
+            raise _fail("predict", f"for {len(x)} point(s) at A = {A_value:.7g} {int(np.sum(wrong))} of {len(x)} classes "
                         f"are wrong (e.g. x = {x[wrong][0]:.7g}{on_boundary}: expected {expected[wrong][0]}, got "
                         f"{got[wrong][0]:.4g}).", mistakes.predict_mistake(returned))
 

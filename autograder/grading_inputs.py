@@ -6,7 +6,9 @@ check never changes the inputs of another. `DEFAULT_SEED` is the course's gradin
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+
 import numpy as np
 
 from backprop_ref.problem import CLASSIFICATION, Problem, classification_data
@@ -33,6 +35,10 @@ HANDED_STEPS = 3  # steps the long run's optimizer has taken before the loop is 
 OVERFLOW_A = 1e20  # a regression loss batch's A: errors near 1e20, squares past float32's largest (3.4e38)
 OVERFLOW_GRADIENT = np.float32(np.inf)  # the optimizer's last update: a diverging run's gradient
 TINY_LOSS_SCALE = 1e-6  # the step's last case: a stand-in loss of a few millionths, so a rounded return shows
+TINY_START = 0.01  # ... from an A this small, whose float32 spacing (1e-9) shows an update of a few hundredths of a millionth
+FAR_X = 1e3  # two of the long run's samples lie this far out (a loop that clips its data shows)
+HUGE_LOSS_SCALE = 1e18  # a step case whose stand-in gradient is ~1e18, as a diverging run's become: a cut one shows
+# (its square, which tf.clip_by_norm takes, stays within float32)
 BESIDE = 0.2 * 10.0 ** -np.arange(6)  # how far beside predict's boundary points are placed: 0.2 to 2e-6
 # Gradients an optimizer is tried on: magnitudes from 1e-3 to 1e3, both signs, so clipping (small ones pass,
 # large ones are cut), weight decay (it shows next to small ones) and any state or schedule show.
@@ -55,6 +61,7 @@ class Batch:
     y: np.ndarray
     large: bool = False  # errors or logits beyond the ordinary: where a loss's numerics are tested
     overflow: bool = False  # errors whose squares overflow float32: the mean squared error is then inf
+    exact_fit: bool = False  # the model fits every sample exactly: every error is 0, and so is the gradient
 
 
 def _targets(problem: Problem, rng: np.random.Generator, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -99,10 +106,14 @@ def loss_batches(problem: Problem, seed: int = DEFAULT_SEED) -> list[Batch]:
         x = x_all[rng.choice(len(x_all), 10, replace=False)]
         near = x.astype(np.float64) * np.float32(problem.ideal) + rng.uniform(-1e-3, 1e-3, len(x))
         batches.append(Batch(problem.ideal, x, near.astype(np.float32)))
+        # and a batch the model fits exactly, as a step can leave it on a sample: every error is 0, and so is the
+        # gradient (a square of a norm, whose derivative divides by the norm, gives NaN)
+        x = x_all[rng.choice(len(x_all), 3, replace=False)]
+        batches.append(Batch(problem.ideal, x, x * np.float32(problem.ideal), exact_fit=True))
         # and errors whose squares overflow float32, as a diverging run's do: the mean squared error is inf
         pick = rng.choice(len(x_all), 3, replace=False)
         batches.append(Batch(OVERFLOW_A, x_all[pick], y_all[pick], overflow=True))
-    return [Batch(b.A, _off_kinks(problem, b.A, b.x), b.y, b.large, b.overflow) for b in batches]
+    return [dataclasses.replace(b, x=_off_kinks(problem, b.A, b.x)) for b in batches]
 
 
 def _off_kinks(problem: Problem, A: float, x: np.ndarray) -> np.ndarray:
@@ -123,46 +134,62 @@ class StepCase:
     learning_rate: float
     in_a_row: int = 0  # 0: on a fresh variable and optimizer; k > 0: the k-th call after, on the same ones
     tutorial_optimizer: bool = False
+    schedule: tuple[float, ...] = ()  # the calls in a row: the handed SGD's rate at each call (learning_rate: this one's)
 
 
 def step_cases(problem: Problem, seed: int = DEFAULT_SEED) -> list[StepCase]:
     """Single samples and batches, each from its own starting A: small, ordinary and large stand-in
-    gradients of both signs at the course's rate, one step handed an optimizer at a diverging rate, and one from
-    an A further out than any run goes (a step that clamps or rescales A shows); then STEPS_IN_A_ROW steps one
-    after another on one variable and one optimizer (a step that carries anything from one call to the next
-    shows: the cases before each start afresh); then one handed the tutorial's optimizer at another rate (a
-    step that works only with Keras's optimizers, or falls back to a rate of its own, shows); last, one whose
-    loss is a few millionths (a step that rounds what it returns shows). A continued case's batch.A is NaN: it
-    starts where the step before left A."""
+    gradients of both signs at the course's rate, one step handed an optimizer at a diverging rate, one from
+    an A further out than any run goes (a step that clamps or rescales A shows), and one whose gradient is ~1e18 (a
+    step that cuts large gradients shows); then STEPS_IN_A_ROW steps one after another on one variable and one
+    optimizer whose rate changes from call to call (in_a_row_rates: a step that carries anything from one call to
+    the next, or applies the update itself at a rate it read, shows: the cases before each start afresh); then one
+    handed the tutorial's optimizer at another rate (a step that works only with Keras's optimizers, or falls back
+    to a rate of its own, shows); last, one whose loss and gradient are a few millionths, from an A near 0 (a step
+    that rounds what it returns, or skips a small update, shows). A continued case's batch.A is NaN: it starts
+    where the step before left A."""
     rng = rng_for(seed, "step", problem.name)
     x_all, y_all = problem.make_data(rng)
     y_all = _targets(problem, rng, x_all, y_all)
     starts = (2.0, 12.5, 7.0, -1.5, -150.0) if problem.name == "regression" else (4.0, -3.0, 1.0, -6.0, -150.0)
-    sizes, scales = (1, 4, 1, 3, 1), (1.0, -0.01, 60.0, 2.0, 1.0)
-    rates = (problem.learning_rate,) * 3 + (DIVERGING_RATE, problem.learning_rate)
+    sizes, scales = (1, 4, 1, 3, 1, 2), (1.0, -0.01, 60.0, 2.0, 1.0, HUGE_LOSS_SCALE)
+    rates = (problem.learning_rate,) * 3 + (DIVERGING_RATE,) + (problem.learning_rate,) * 2
     cases = []
-    for A, size, scale, rate in zip(starts, sizes, scales, rates):
+    for A, size, scale, rate in zip((*starts, -starts[0]), sizes, scales, rates):
         pick = rng.choice(len(x_all), size, replace=False)
         cases.append(StepCase(Batch(A, _off_kinks(problem, A, x_all[pick]), y_all[pick]), scale, rate))
     start = 3.0 if problem.name == "regression" else 2.0
+    schedule = in_a_row_rates(problem)
     for k, size in enumerate(STEPS_IN_A_ROW):
         pick = rng.choice(len(x_all), size, replace=False)
         x = _off_kinks(problem, start, x_all[pick]) if k == 0 else x_all[pick]
-        cases.append(StepCase(Batch(start if k == 0 else np.nan, x, y_all[pick]), 1.0, problem.learning_rate, k))
+        cases.append(StepCase(Batch(start if k == 0 else np.nan, x, y_all[pick]), 1.0, schedule[k], k,
+                              schedule=schedule))
     pick = rng.choice(len(x_all), 2, replace=False)
     cases.append(StepCase(Batch(-start, _off_kinks(problem, -start, x_all[pick]), y_all[pick]), 1.0,
                           OTHER_LEARNING_RATE, tutorial_optimizer=True))
     pick = rng.choice(len(x_all), 2, replace=False)
-    cases.append(StepCase(Batch(start, _off_kinks(problem, start, x_all[pick]), y_all[pick]), TINY_LOSS_SCALE,
+    cases.append(StepCase(Batch(TINY_START, _off_kinks(problem, TINY_START, x_all[pick]), y_all[pick]), TINY_LOSS_SCALE,
                           problem.learning_rate))
     return cases
 
 
+def in_a_row_rates(problem: Problem) -> tuple[float, ...]:
+    """The learning rate of the SGD handed to the calls in a row, call by call: it changes as the optimizer counts
+    its updates (a schedule), so a step that applies the update itself at the rate the optimizer states shows (the
+    count stays 0). It starts at another rate than the course's, so that mistake and the course's rate written
+    in are told apart."""
+    return (OTHER_LEARNING_RATE, OTHER_LEARNING_RATE, problem.learning_rate, problem.learning_rate,
+            OTHER_LEARNING_RATE)[:len(STEPS_IN_A_ROW)]
+
+
 def optimizer_gradients(problem: Problem, seed: int = DEFAULT_SEED) -> np.ndarray:
-    """As many gradients as the example's full run has steps, to apply one after another to a fresh variable."""
+    """As many gradients as the notebook's longest run with one optimizer has steps (the explorer's: three times
+    the example's), to apply one after another to a fresh variable: a schedule that changes the rate anywhere in
+    a run shows."""
     rng = rng_for(seed, "optimizer", problem.name)
-    magnitudes = 10.0 ** rng.uniform(*OPTIMIZER_GRADIENT_DECADES, problem.steps)
-    return (magnitudes * rng.choice([-1.0, 1.0], problem.steps)).astype(np.float32)
+    magnitudes = 10.0 ** rng.uniform(*OPTIMIZER_GRADIENT_DECADES, problem.longest_run)
+    return (magnitudes * rng.choice([-1.0, 1.0], problem.longest_run)).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -189,16 +216,28 @@ def trajectory_run(problem: Problem, seed: int = DEFAULT_SEED) -> Run:
     return Run(x, y, initial_A, indices)
 
 
+def second_call_run(problem: Problem, seed: int = DEFAULT_SEED) -> Run:
+    """The loop's second call: from the trajectory run's start, on its first SECOND_CALL_STEPS indices, on its
+    samples in reverse order (other data of the same size: a loop that keeps data between calls, by size say,
+    shows)."""
+    run = trajectory_run(problem, seed)
+    return Run(run.x[::-1].copy(), run.y[::-1].copy(), run.initial_A, run.indices[:SECOND_CALL_STEPS])
+
+
 def long_run(problem: Problem, seed: int = DEFAULT_SEED) -> Run:
     """The loop's long run, stepped by `probe.counting_step` (A += (x + y) x LONG_RUN_SCALE, with the jumps of
     LONG_RUN_JUMPS): other data than the trajectory run's (a loop that keeps an earlier call's data shows),
     drawn as the example draws it (a loop may check its data: labels are 0 or 1), LONG_RUN_STEPS indices (a loop
     that recurses once per index shows); A passes 1e6, then the step takes it to inf, then NaN, as a diverging rate
     does in the explorer (a loop that stops once A is large or not finite shows). Twice the example's samples, so a
-    loop that wraps its indices at the example's size (i % 100) shows."""
+    loop that wraps its indices at the example's size (i % 100) shows. Two of the samples its first steps use are
+    at x = +-FAR_X: a loop that clips or rescales its data shows."""
     rng = rng_for(seed, "long", problem.name)
     x, y = (np.concatenate(halves) for halves in zip(problem.make_data(rng), problem.make_data(rng)))
-    return Run(x, _targets(problem, rng, x, y), problem.initial_A(rng), rng.integers(0, len(x), LONG_RUN_STEPS))
+    indices = rng.integers(0, len(x), LONG_RUN_STEPS)
+    far = list(dict.fromkeys(indices.tolist()))[:2]
+    x[far] = np.float32([FAR_X, -FAR_X])
+    return Run(x, _targets(problem, rng, x, y), problem.initial_A(rng), indices)
 
 
 # What the long run's step adds to A at each call, where it does not add (x + y) x LONG_RUN_SCALE (0 there): +inf four
@@ -234,17 +273,19 @@ def predict_cases(seed: int = DEFAULT_SEED, margin: float = 1e-3) -> list[tuple[
     (where exp of the logit overflows: a sigmoid that raises then shows), and points BESIDE it on both sides.
 
     Drawn points within `margin` of the boundary are dropped (they could fall as close as float32 rounding of
-    x + A); the points beside it are placed, 2e-4 or more away, where every correct form agrees. The last two
-    values of A have no short decimal form: rounded to 0-3 decimals, each moves by more than the point beside
-    the boundary at that decimal, so a predict that rounds A shows, whichever way it rounds.
+    x + A); the points beside it are placed, 2e-6 or more away, where every correct form agrees. The last two
+    values of A have no short decimal form: rounded to 0-5 decimals, each moves by more than 2e-6, past a point
+    beside the boundary, so a predict that rounds A shows, whichever way it rounds. Last, one point alone: the
+    classes are still a 1-D array (np.squeeze would make it 0-D).
     """
     rng = rng_for(seed, "predict", "predict")
     cases = []
-    for A in (-3.0, -1.0, 0.5, 2.5, -2.6363, 1.3737):
+    for A in (-3.0, -1.0, 0.5, 2.5, -2.636347, 1.373726):
         x = np.concatenate([classification_data(rng, 60)[0], rng.uniform(-8, 8, 40).astype(np.float32)])
         x = np.append(x[np.abs(x + np.float32(A)) > margin],
                       np.float32([-A, -A - 1000, -A + 1000, *(-A - BESIDE), *(-A + BESIDE)]))
         cases.append((A, rng.permutation(x)))
+    cases.append((-1.0, np.float32([2.5])))
     return cases
 
 

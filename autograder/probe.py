@@ -97,11 +97,28 @@ def gradient_descent(learning_rate: float):
     return _tf().keras.optimizers.SGD(learning_rate=learning_rate)
 
 
-def handed_optimizer(case: grading_inputs.StepCase):
-    """The optimizer a step case hands the step: Keras's SGD, or the tutorial's GradientDescentOptimizer."""
+def handed_optimizer(case: grading_inputs.StepCase, variable=None):
+    """The optimizer a step case hands the step: Keras's SGD, or the tutorial's GradientDescentOptimizer. For
+    the calls in a row, an SGD whose rate follows case.schedule as it counts its updates; handed with `variable`,
+    one that has already made the case's in_a_row updates (of 0, to `variable`), so its rate is this call's."""
+    tf = _tf()
     if case.tutorial_optimizer:
-        return _tf().compat.v1.train.GradientDescentOptimizer(case.learning_rate)
-    return gradient_descent(case.learning_rate)
+        return tf.compat.v1.train.GradientDescentOptimizer(case.learning_rate)
+    if not case.schedule:
+        return gradient_descent(case.learning_rate)
+    rates = tf.constant(case.schedule, tf.float32)
+
+    class CallRates(tf.keras.optimizers.schedules.LearningRateSchedule):
+        def __call__(self, step):
+            return tf.gather(rates, tf.minimum(tf.cast(step, tf.int32), len(case.schedule) - 1))
+
+        def get_config(self):
+            return {}
+
+    optimizer = tf.keras.optimizers.SGD(learning_rate=CallRates())
+    for _ in range(case.in_a_row if variable is not None else 0):
+        optimizer.apply_gradients([(tf.zeros_like(variable), variable)])
+    return optimizer
 
 
 # --- reporting -------------------------------------------------------------------------------------------
@@ -231,7 +248,7 @@ def observe_train_step(problem_name: str, train_step, seed: int | None = None) -
         report = {}
         if case.in_a_row:
             fresh = tf.Variable(A.numpy(), dtype=tf.float32)
-            _, error = _call(step, fresh, case.batch.x, case.batch.y, handed_optimizer(case))
+            _, error = _call(step, fresh, case.batch.x, case.batch.y, handed_optimizer(case, fresh))
             if error:
                 return _publish("train_step", problem.name, seed, error=error, case=number)
             report["fresh_A"] = float(fresh.numpy().reshape(-1)[0])
@@ -250,12 +267,14 @@ def observe_train_step(problem_name: str, train_step, seed: int | None = None) -
 def observe_train_loop(problem_name: str, train, seed: int | None = None) -> dict:
     """The history a loop returns and where it leaves A, with the step it calls swapped for `probe_step`
     and an optimizer at a rate that is not the course's; then on the first SECOND_CALL_STEPS indices again,
-    from the same start, on the same variable set back and a new optimizer (a loop that keeps state between
-    calls, or per variable, shows); then the long
+    from the same start, on the same variable set back and a new optimizer, with the samples in reverse order
+    (grading_inputs.second_call_run: a loop that keeps state or data between calls, or per variable, shows); then
+    the long
     run (grading_inputs.long_run) with `counting_step`, handed an optimizer that has already taken steps (a
     loop that skips as many indices shows), counting the step's calls (a loop may step by itself)."""
     tf, problem, seed = _tf(), PROBLEMS[problem_name], _seed(seed)
     run, long = grading_inputs.trajectory_run(problem, seed), grading_inputs.long_run(problem, seed)
+    second = grading_inputs.second_call_run(problem, seed)
     calls, jumps = tf.Variable(0), tf.constant(grading_inputs.LONG_RUN_JUMPS)
 
     def counting(A, x, y, optimizer):
@@ -265,8 +284,7 @@ def observe_train_loop(problem_name: str, train, seed: int | None = None) -> dic
 
     step_name, numbers = f"{problem.name}_train_step", {}
     stepping = alone(train, **{step_name: probe_step})
-    for key, data, indices in (("", run, run.indices), ("again_", run, run.indices[:grading_inputs.SECOND_CALL_STEPS]),
-                               ("long_", long, long.indices)):
+    for key, data in (("", run), ("again_", second), ("long_", long)):
         optimizer = gradient_descent(grading_inputs.OTHER_LEARNING_RATE)
         if key == "again_":  # the same variable, set back: a loop that keeps anything per variable shows
             A.assign([data.initial_A])
@@ -277,7 +295,7 @@ def observe_train_loop(problem_name: str, train, seed: int | None = None) -> dic
             for _ in range(grading_inputs.HANDED_STEPS):
                 optimizer.apply_gradients([(tf.zeros_like(A), A)])
             loop = alone(stepping, **{step_name: counting})  # its namespace as the calls before left it: kept data shows
-        returned, error = _call(loop, data.x, data.y, A, optimizer, indices)
+        returned, error = _call(loop, data.x, data.y, A, optimizer, data.indices)
         if error:
             return _publish("train_loop", problem.name, seed, error=error, run=key)
         numbers.update({f"{key}history": array_report(returned),

@@ -130,10 +130,13 @@ def test_check_my_work_and_the_grader_name_a_mistake_in_the_same_words(mistake):
 
 # Mistakes that only the grader's longer runs or further inputs show (the notebook says Check my work checks less
 # than the grader). Its run of five steps never gets A close enough to stop, a loss over 1,000, or A over a million;
-# its losses are never past float32's range, its steps' losses are whole numbers or need no more than 1e-4, and its
-# data have fewer than 100 samples.
+# its losses are never past float32's range, its steps' losses are whole numbers or need no more than 1e-4, its
+# data have fewer than 100 samples, none past 5; its optimizers make 10 updates at a fixed rate; its steps'
+# gradients are between 0.01 and 1,000; its values of A have at most two decimals.
 HIDDEN_ONLY = {"stops_when_loss_is_small", "repeats_step_while_loss_large", "loop_stops_when_diverging",
-               "loss_skips_overflow", "step_rounds_loss", "loop_wraps_indices"}
+               "loss_skips_overflow", "step_rounds_loss", "loop_wraps_indices", "schedule_after_example_run",
+               "step_skips_small_gradient", "step_applies_rate_itself", "step_clips_gradient", "loop_clips_data",
+               "predict_rounds_A_finely"}
 
 
 def _words(mistake: str) -> str:

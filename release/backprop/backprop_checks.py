@@ -81,11 +81,12 @@ def _left_as_it_was(tried: str, name: str, given: np.ndarray, values: list[float
 
 # --- the checks, one per kind of exercise, each taking the example's name ------------------------------
 
-LOSS_INPUTS = {  # (model outputs, targets) for each example's loss: ordinary values, then large ones
-    "regression": [([2.0, 4.0, 1.0], [0.0, 1.0, 1.0]), ([40.0, -25.0], [10.0, 5.0])],
+LOSS_INPUTS = {  # (model outputs, targets) for each example's loss: ordinary values, then large ones; for
+    # regression, last, outputs equal to their targets (every error 0: so is the gradient)
+    "regression": [([2.0, 4.0, 1.0], [0.0, 1.0, 1.0]), ([40.0, -25.0], [10.0, 5.0]), ([10.0, 12.5], [10.0, 12.5])],
     "classification": [([0.5, 2.0, -1.0], [0.0, 1.0, 1.0]), ([30.0, -100.0, 95.0], [0.0, 1.0, 1.0])],
 }
-LARGE = [False, True]  # which of LOSS_INPUTS' cases are the large ones
+LARGE = {"regression": [False, True, False], "classification": [False, True]}  # LOSS_INPUTS' large cases
 
 
 def _loss_value(example: str, outputs, targets) -> float:
@@ -116,7 +117,7 @@ def check_loss(example: str, loss) -> str:
         tried, expected, got, _ = cases[wrong.index(True)]
         outputs, targets = zip(*LOSS_INPUTS[example])
         mistake = mistakes.loss_mistake(example, [np.float32(o) for o in outputs], [np.float32(t) for t in targets],
-                                        [c[2] for c in cases], [c[1] for c in cases], wrong, LARGE)
+                                        [c[2] for c in cases], [c[1] for c in cases], wrong, LARGE[example])
         raise Mismatch(tried, f"{expected:.5g}", f"{got:.5g}", mistake)
     expected_gradients = [_loss_gradient(example, outputs, targets) for outputs, targets in LOSS_INPUTS[example]]
     for (tried, _, _, gradient), expected_gradient in zip(cases, expected_gradients):
@@ -128,11 +129,14 @@ def check_loss(example: str, loss) -> str:
     wrong = [not np.allclose(case[3], expected, rtol=RTOL, atol=1e-6 * np.max(np.abs(expected)))
              for case, expected in zip(cases, expected_gradients)]
     if any(wrong):
-        (tried, _, _, gradient), expected_gradient = cases[wrong.index(True)], expected_gradients[wrong.index(True)]
+        k = wrong.index(True)
+        (tried, _, _, gradient), expected_gradient = cases[k], expected_gradients[k]
         worst = [float(np.max(np.abs(case[3]))) for case in cases]  # nan where any is
+        fits = LOSS_INPUTS[example][k][0] == LOSS_INPUTS[example][k][1]
         raise Mismatch(tried, f"the gradient with respect to the outputs {_fmt(expected_gradient)}", _fmt(gradient),
                        mistakes.HIDDEN_FROM_THE_TAPE if not np.any(gradient) else
-                       mistakes.large_gradient_mistake(example, worst, wrong, LARGE) or "")
+                       mistakes.NAN_GRADIENT_AT_FIT if fits and np.isnan(gradient).any() and sum(wrong) == 1 else
+                       mistakes.large_gradient_mistake(example, worst, wrong, LARGE[example]) or "")
     return "; ".join(f"{tried} = {expected:.5g}, a scalar tensor, with the right gradient" for tried, expected, _, _ in cases)
 
 
@@ -330,12 +334,18 @@ def check_train_loop(example: str, train) -> str:
     if got[-1] != final_A:
         raise Mismatch(tried, "the history to end at A's final value", f"{got[-1]} while A is {final_A}",
                        mistakes.TRAINED_A_COPY)
-    again = _numbers(_run_loop(f"{tried}, a second time on the same A", train, x_vals, y_vals, indices, A)[0])
-    if again != got:
-        raise Mismatch(f"{tried}, a second time on the same A", f"the same {len(got)} values", f"{len(again)} values",
-                       mistakes.count_mistake(again, expected, len(x_vals), problem.steps) if len(again) != len(got)
+    # Again on the same A, with the samples in reverse order: other data of the same size, trained on afresh.
+    x_back, y_back = x_vals[::-1], y_vals[::-1]
+    tried_again = f"then from A = 0 again, on the same A, with the samples in reverse order (x_vals = {x_back})"
+    expected_again = _by_hand(example, x_back, y_back, indices)[0]
+    again = _numbers(_run_loop(tried_again, train, x_back, y_back, indices, A)[0])
+    if not (len(again) == len(indices) and np.allclose(again, expected_again, rtol=RTOL)):
+        raise Mismatch(tried_again, f"A after each step: {_fmt(expected_again)}", _fmt(again),
+                       mistakes.count_mistake(again, expected_again, len(x_vals), problem.steps)
+                       if len(again) != len(indices) else
+                       mistakes.EARLIER_DATA if np.allclose(again, _by_hand(example, x_vals, y_vals, indices)[0], rtol=RTOL)
                        else "")
-    return f"{tried} (twice), A goes {_fmt(expected)}"
+    return f"{tried}, A goes {_fmt(expected)}; {tried_again}, A goes {_fmt(expected_again)}"
 
 
 def _run_loop(tried: str, train, x_vals: list[float], y_vals: list[float], indices: list[int], A) -> tuple[list, float]:
@@ -354,7 +364,8 @@ def _run_loop(tried: str, train, x_vals: list[float], y_vals: list[float], indic
 
 PREDICT_CASES = (([-3.0, 0.5, 1.0, 1.2, 3.0], -1.0),  # the boundary is x = -A = 1; x = 1 is on it
                  ([-1000.0, -1.0, -0.5, 0.2, 0.8, 1.5], 0.5),  # exp(1000.5) overflows
-                 ([1.3, 1.36, 1.38, 1.45], -1.37))  # points 0.01 beside the boundary: A must not be rounded
+                 ([1.3, 1.36, 1.38, 1.45], -1.37),  # points 0.01 beside the boundary: A must not be rounded
+                 ([2.5], -1.0))  # one point: still a 1-D array
 
 
 def check_predict(predict) -> str:
@@ -372,7 +383,8 @@ def check_predict(predict) -> str:
         array = np.asarray(got)
         if array.shape != (len(x),):
             raise Mismatch(tried, f"a 1-D array of {len(x)} classes", f"shape {array.shape}",
-                           mistakes.NOT_ONE_DIMENSIONAL if array.size == len(x) else "")
+                           "" if array.size != len(x) else
+                           mistakes.ZERO_DIMENSIONAL if array.ndim == 0 else mistakes.NOT_ONE_DIMENSIONAL)
         returned.append((tried, x, A, array))
     for tried, x, A, array in returned:
         expected = [int(np.float32(v) + np.float32(A) >= 0) for v in x]

@@ -35,6 +35,9 @@ KEEPS_A_DIMENSION = "the value is right but keeps a dimension: reduce to a scala
 OUTSIDE_TENSORFLOW = ("the loss is computed outside TensorFlow (NumPy, or .numpy()), so backpropagation cannot see it; "
                       "use tf operations on the tensors")
 HIDDEN_FROM_THE_TAPE = "part of the computation is hidden from the tape (tf.stop_gradient or a constant)"
+NAN_GRADIENT_AT_FIT = ("the gradient is not a number where every error is 0, as with the square of "
+                       "tf.math.reduce_euclidean_norm (its derivative divides by the norm, 0 there): take the mean of "
+                       "the squared errors (tf.square)")
 SHARED_OPTIMIZER = ("one optimizer made outside the function and returned at every call: create a new one inside "
                     "the function (an optimizer keeps state for the variables it has updated)")
 LOSS_AFTER_UPDATE = "the loss after the update was returned; return the one computed under the tape"
@@ -44,6 +47,8 @@ CHANGED_INPUT = ("it changed an array it was handed, in place (x_vals += A, say)
                  "caller's data as it was (the notebook's later cells use it)")
 RAISED = "it raised this error: fix the line it comes from"
 NOT_ONE_DIMENSIONAL = "a column or row instead of a 1-D array: flatten it (np.ravel, or [:, 0])"
+ZERO_DIMENSIONAL = ("a 0-D value instead of a 1-D array of one class (np.squeeze does that to a single point): "
+                    "flatten with np.ravel, or [:, 0]")
 
 
 # --- losses --------------------------------------------------------------------------------------------
@@ -272,6 +277,9 @@ GRADIENT_NOT_FROM_LOSS = ("the update does not come from the loss the step compu
                           "that loss's gradient (tape.gradient(loss, A)) and apply it")
 RETURNED_BUFFER = ("a value the step returned changed when it was called again: return a new value at every call "
                    "(the loss tensor itself), not an array or variable that the next call overwrites")
+UPDATE_NOT_BY_OPTIMIZER = ("the step applied the update itself, at the rate the optimizer stated, instead of letting "
+                           "the optimizer apply it: an optimizer's rate can change as it counts its updates, which only "
+                           "its own apply_gradients counts (optimizer.apply_gradients([(gradient, A)]))")
 STEP_KEEPS_STATE = ("the step carries something from one call to the next: it is right on a fresh variable and "
                     "optimizer, and wrong when called again on the same ones; keep nothing between calls (no "
                     "global or saved gradients, no counters)")
@@ -290,8 +298,8 @@ HISTORY_KEPT = ("the history list outlives the call: a later call returns the ea
 
 SKIPS_OPTIMIZER_STEPS = ("it skipped as many indices as the optimizer it was handed had already taken steps "
                          "(optimizer.iterations): every call takes one step per index, whatever the optimizer did before")
-EARLIER_DATA = ("the first step used an earlier call's data, not the x_vals and y_vals this call was handed: keep no "
-                "data between calls")
+EARLIER_DATA = ("a step used an earlier call's data, not the x_vals and y_vals this call was handed: keep no data "
+                "between calls")
 
 
 def stopped_at(A: float) -> str:
@@ -389,7 +397,7 @@ def predict_mistake(cases: Sequence[tuple[np.ndarray, float, np.ndarray]]) -> st
         "A is ignored: x is thresholded at a fixed value instead of at the model's boundary x = -A": lambda x, A: x >= 1.0,
         **{f"A was rounded to {to}, which moves the boundary x = -A: use A as it is":
            lambda x, A, decimals=decimals: logits(x, round(A, decimals)) >= 0
-           for decimals, to in enumerate(("a whole number", "1 decimal", "2 decimals", "3 decimals"))},
+           for decimals, to in enumerate(("a whole number", "1 decimal", *(f"{d} decimals" for d in range(2, 6))))},
     }
     for description, classes in candidates.items():
         if all(np.array_equal(got, classes(x, A).astype(got.dtype)) for x, A, got in cases):

@@ -87,6 +87,11 @@ class Problem:
     ideal: float  # the value A tends to as the sample grows
     loss_parameters: tuple[str, str]  # the names of the exercise's loss's (output, target) parameters
 
+    @property
+    def longest_run(self) -> int:
+        """The most steps the notebook trains one optimizer for: the training explorer's longest run."""
+        return 3 * self.steps
+
     def initial_A(self, rng: np.random.Generator) -> float:
         return float(np.float32(rng.normal(self.initial_mean, 1.0)))
 

@@ -65,7 +65,7 @@ class TrainingExplorer:
         low, high = sorted((p.initial_mean, p.ideal))
         self.learning_rate = widgets.FloatLogSlider(value=p.learning_rate, base=10, min=-3, max=1, step=0.001,
                                                     description="learning rate", readout_format=".3g", style=WIDE)
-        self.steps = widgets.IntSlider(value=p.steps, min=max(1, p.steps // 20), max=3 * p.steps,
+        self.steps = widgets.IntSlider(value=p.steps, min=max(1, p.steps // 20), max=p.longest_run,
                                        step=max(1, p.steps // 20), description="steps", style=WIDE)
         self.initial_A = widgets.FloatSlider(value=p.initial_mean, min=low - 10, max=high + 10, step=0.1,
                                              description="initial A", style=WIDE)
