@@ -189,9 +189,13 @@ ATTACKS = [
     ),
     Attack("kernel_exit", "the kernel process exits in the predict cell",
            _after("predict", "import os\nos._exit(1)"), _CLASSIFICATION_TAIL),
+    Attack("forged_signature", "signs the kernel's messages with another key from the predict cell on, as a kernel "
+           "whose state is corrupt would: the grader stops trusting it ('the kernel stopped answering properly')",
+           _after("predict", "get_ipython().kernel.session.key = b'not the key'\nprint('signed with another key')"),
+           _CLASSIFICATION_TAIL),
     Attack(
-        "fork_bomb", "forks until the system says no; the children exit but are never reaped, so the kernel "
-        "cannot start a thread again and breaks in the last test cell, which needs one",
+        "fork_bomb", "forks until the system says no; the children exit but are never reaped. The kernel goes on: "
+        "every thread the later cells use already exists, so it loses nothing, and nothing else is harmed",
         _after("predict", (
             "import os, time\n"
             "try:\n"
@@ -202,7 +206,7 @@ ATTACKS = [
             "except OSError as error:\n"
             "    print('fork stopped:', error)\n"
             "time.sleep(5)")),
-        frozenset({"test_train_classification_converges"}),
+        frozenset(),
     ),
     Attack(
         "infinite_loop", "train_regression never returns",

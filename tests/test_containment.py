@@ -18,7 +18,7 @@ CELL_TIMEOUT = 25  # seconds; the course's 180 s would make the endless loop cos
 # tampering attacks are graded by the selfcheck's CI subset (tests/test_selfcheck.py), the whole corpus by
 # `autograder selfcheck --all`.
 CONTAINED = ("deletes_course", "steals_solution", "imports_grader", "memory_bomb", "fork_bomb", "kernel_exit",
-             "infinite_loop", "output_flood", "sleeping_loss", "deleted_test_cell", "deleted_test_after_given_cell",
+             "forged_signature", "infinite_loop", "output_flood", "sleeping_loss", "deleted_test_cell", "deleted_test_after_given_cell",
              "renamed_grade_id")
 GRADED_ATTACKS = [ATTACKS_BY_NAME[name] for name in CONTAINED]
 
@@ -98,6 +98,13 @@ def test_an_output_flood_is_cut_while_the_cell_runs(graded):
     assert {(p.kind, p.cell) for p in course.problem_records() if p.student == "output_flood"} == {
         ("output_dropped", "predict")}
     assert results["output_flood"].auto_score == 19
+
+
+def test_a_kernel_whose_messages_stop_making_sense_keeps_what_it_earned(graded):
+    course, results, _, _ = graded
+    assert "stopped answering properly" in results["forged_signature"].messages["test_predict"]
+    assert ("kernel_broken", "predict") in {
+        (p.kind, p.cell) for p in course.problem_records() if p.student == "forged_signature"}
 
 
 def test_a_sleeping_check_is_stopped_by_the_cell_timeout_and_named(graded):
