@@ -29,7 +29,7 @@ from .problems import Problem, report, submission
 KERNEL_DIED = ("the kernel died while running this cell (cell {index}{label}): it exited, crashed, or ran out "
                "of memory or CPU time")
 KERNEL_BROKEN = ("the kernel stopped answering properly while running this cell (cell {index}{label}: {reason}); "
-                 "it had likely run out of memory, processes or threads")
+                 "the grader can no longer trust its messages")
 NOT_RUN = "not run: {reason}"
 TIMED_OUT = "cell {index}{label} ran over its {timeout} s time limit and was interrupted"
 OUTPUT_CUT = ("[grader] this cell printed {received}; only the first {cap} is kept, the other {dropped} "
