@@ -376,7 +376,7 @@ def judge_train_loop(problem: Problem, observation: dict, seed: int) -> None:
     if not close([final_A], followed[-1:], OWN_STEP_LOOP_ATOL):
         raise _fail(name, f"{where}, the returned history is right, but A itself ends at {final_A:.7g} "
                     f"instead of {followed[-1]:.7g}.", mistakes.TRAINED_A_COPY)
-    second = grading_inputs.second_call_run(problem, seed)
+    second = grading_inputs.second_call_run(run)
     again = reported_history(observation["again_history"], name)
     stepped = followed is expected  # through the stand-in step, or by itself
     expected_again = (stand_in_run(second, second.indices, lr)[0] if stepped else

@@ -151,11 +151,12 @@ def step_cases(problem: Problem, seed: int = DEFAULT_SEED) -> list[StepCase]:
     rng = rng_for(seed, "step", problem.name)
     x_all, y_all = problem.make_data(rng)
     y_all = _targets(problem, rng, x_all, y_all)
-    starts = (2.0, 12.5, 7.0, -1.5, -150.0) if problem.name == "regression" else (4.0, -3.0, 1.0, -6.0, -150.0)
+    starts = ((2.0, 12.5, 7.0, -1.5, -150.0, -2.0) if problem.name == "regression" else
+              (4.0, -3.0, 1.0, -6.0, -150.0, -4.0))
     sizes, scales = (1, 4, 1, 3, 1, 2), (1.0, -0.01, 60.0, 2.0, 1.0, HUGE_LOSS_SCALE)
     rates = (problem.learning_rate,) * 3 + (DIVERGING_RATE,) + (problem.learning_rate,) * 2
     cases = []
-    for A, size, scale, rate in zip((*starts, -starts[0]), sizes, scales, rates):
+    for A, size, scale, rate in zip(starts, sizes, scales, rates):
         pick = rng.choice(len(x_all), size, replace=False)
         cases.append(StepCase(Batch(A, _off_kinks(problem, A, x_all[pick]), y_all[pick]), scale, rate))
     start = 3.0 if problem.name == "regression" else 2.0
@@ -216,11 +217,10 @@ def trajectory_run(problem: Problem, seed: int = DEFAULT_SEED) -> Run:
     return Run(x, y, initial_A, indices)
 
 
-def second_call_run(problem: Problem, seed: int = DEFAULT_SEED) -> Run:
-    """The loop's second call: from the trajectory run's start, on its first SECOND_CALL_STEPS indices, on its
-    samples in reverse order (other data of the same size: a loop that keeps data between calls, by size say,
-    shows)."""
-    run = trajectory_run(problem, seed)
+def second_call_run(run: Run) -> Run:
+    """The loop's second call, after the trajectory run `run`: from its start, on its first SECOND_CALL_STEPS
+    indices, on its samples in reverse order (other data of the same size: a loop that keeps data between calls,
+    by size say, shows)."""
     return Run(run.x[::-1].copy(), run.y[::-1].copy(), run.initial_A, run.indices[:SECOND_CALL_STEPS])
 
 

@@ -274,7 +274,7 @@ def observe_train_loop(problem_name: str, train, seed: int | None = None) -> dic
     loop that skips as many indices shows), counting the step's calls (a loop may step by itself)."""
     tf, problem, seed = _tf(), PROBLEMS[problem_name], _seed(seed)
     run, long = grading_inputs.trajectory_run(problem, seed), grading_inputs.long_run(problem, seed)
-    second = grading_inputs.second_call_run(problem, seed)
+    second = grading_inputs.second_call_run(run)
     calls, jumps = tf.Variable(0), tf.constant(grading_inputs.LONG_RUN_JUMPS)
 
     def counting(A, x, y, optimizer):
