@@ -5,8 +5,8 @@ Grading is split in two. `probe` runs in the student's kernel and only reports w
 functions returned on the grader's inputs (an *observation*). `judge` runs where student code cannot
 reach, in nbgrader's process (`autograder.verdicts`): it draws the same inputs from the grading seed,
 runs the reference on them, and compares. Nothing the kernel reports is trusted beyond being numbers: the
-inputs are the grader's own, and a malformed or mislabelled report is tampering. `check_*` do both in one
-process, for the in-process runner and the benchmarks.
+inputs are the grader's own, and a malformed or mislabelled report is tampering. Which judge reads which
+observation, and what else makes up each check, is `autograder.registry`.
 
 Each item is graded alone: a step is observed with the grader's stand-in loss in place of the student's
 (`probe.probe_loss`), a loop with a stand-in step (`probe.probe_step`), so one mistake costs its own item,
@@ -34,7 +34,11 @@ from backprop_ref import mistakes
 from . import grading_inputs, probe, reports
 from .grading_inputs import DEFAULT_SEED
 
-VALUE_RTOL, VALUE_ATOL = 1e-3, 1e-6  # loss values and gradients of one batch
+# Loss values and gradients of one batch. The absolute parts are for values near 0. A correct loss is exactly 0
+# where every error is 0, and within 2e-9 of a confidently right point's (log(1 + exp(-|z|)) may round it to 0 in
+# float32); a constant added, or labels smoothed by 1e-7, is 1e-7 or more off. A gradient near 0 there is a
+# difference of float32 numbers near 1 (sigmoid(z) - y, or a softmax's weights): up to ~1e-7 per point.
+VALUE_RTOL, VALUE_ATOL, GRADIENT_ATOL = 1e-3, 1e-8, 1e-6
 UPDATE_RTOL = 1e-5  # A after one update: of the update's size (float32 rounding of the gradient is ~1e-7 of it)
 RETURNED_RTOL = 1e-5  # the loss a step returns, of the size of its terms (_terms_size): float32 rounding is ~1e-7 of it
 # A loop's history. With the stand-in step, every correct idiom's is bit-exact; a loop that steps by itself
@@ -138,8 +142,8 @@ def judge_loss(problem: Problem, observation: dict, seed: int) -> None:
         got = _array(case["value"], name, "a scalar tensor")
         cases.append((batch, output, got, expected, case["gradient"], expected_gradient))
     _judge_loss_shape(name, cases)
-    overflow = [case for case in cases if case[0].overflow]  # judged once the ordinary batches are right
-    cases = [case for case in cases if not case[0].overflow]
+    non_finite = [case for case in cases if case[0].overflow or case[0].diverged]  # judged once the others are right
+    cases = [case for case in cases if not (case[0].overflow or case[0].diverged)]
     wrong = [not _close(float(got), expected, VALUE_RTOL, VALUE_ATOL) for _, _, got, expected, _, _ in cases]
     if any(wrong):
         batch, _, got, expected, _, _ = cases[wrong.index(True)]
@@ -152,19 +156,29 @@ def judge_loss(problem: Problem, observation: dict, seed: int) -> None:
         if got_gradient is None:
             raise _fail(name, f"{_where(problem, batch)} the value is right, but no gradient reaches A.",
                         mistakes.OUTSIDE_TENSORFLOW)
-        gradients.append(_array(got_gradient, name, "a gradient"))
-    wrong = [g.size != 1 or not _close(g.item(), case[5], VALUE_RTOL, VALUE_ATOL) for g, case in zip(gradients, cases)]
+        gradients.append(_array(got_gradient, name, "a gradient") / np.float64(batch.upstream))
+    wrong = [g.size != 1 or not _close(g.item(), case[5], VALUE_RTOL, GRADIENT_ATOL) for g, case in zip(gradients, cases)]
     if any(wrong):
         k = wrong.index(True)
         got_gradient, (batch, _, _, _, _, expected_gradient) = gradients[k], cases[k]
         single = [g.item() if g.size == 1 else np.nan for g in gradients]
-        raise _fail(name, f"{_where(problem, batch)} the value is right, but its gradient with respect to A is "
-                    f"{_fmt(got_gradient)}, expected {expected_gradient:.7g}.",
+        upstream = batch.upstream
+        of = "" if upstream == 1 else f" (of {upstream:g} x the loss, as where the loss is part of a larger sum)"
+        upstream_ignored = all(cases[j][0].upstream != 1 and _close(single[j] * cases[j][0].upstream, cases[j][5],
+                                                                    VALUE_RTOL, GRADIENT_ATOL)
+                               for j in range(len(cases)) if wrong[j])  # wrong just where asked of a multiple
+        raise _fail(name, f"{_where(problem, batch)} the value is right, but its gradient with respect to A{of} is "
+                    f"{_fmt(got_gradient * upstream)}, expected {expected_gradient * upstream:.7g}.",
+                    mistakes.UPSTREAM_IGNORED if upstream_ignored else
                     mistakes.HIDDEN_FROM_THE_TAPE if single[k] == 0 else
                     mistakes.NAN_GRADIENT_AT_FIT if batch.exact_fit and np.isnan(single[k]) and sum(wrong) == 1 else
                     mistakes.large_gradient_mistake(problem.name, single, wrong, [c[0].large for c in cases]))
-    for batch, _, got, expected, _, _ in overflow:  # the value only: a correct form's gradient may be inf or nan there
-        if not (float(got) == np.inf or _close(float(got), expected, VALUE_RTOL, 0.0)):  # float32, or float64 throughout
+    for batch, _, got, expected, _, _ in non_finite:  # the value only: a correct form's gradient may be inf or nan there
+        if batch.diverged and not np.isnan(float(got)):
+            raise _fail(name, f"{_where(problem, batch)} expected nan (every output is nan), got {float(got):.7g}.",
+                        mistakes.NAN_HIDDEN)
+        if batch.overflow and not (float(got) == np.inf or _close(float(got), expected, VALUE_RTOL, 0.0)):  # float32,
+            # or float64 throughout
             raise _fail(name, f"{_where(problem, batch)} where the squared errors overflow float32, expected inf (the "
                         f"mean squared error, {expected:.4g}, is past float32's largest number), got {float(got):.7g}.")
 
@@ -189,7 +203,7 @@ def _judge_loss_shape(name: str, cases: list) -> None:
     batch, got, _ = shaped[0]
     mistake = None
     if len(shaped) == len(cases):
-        ordinary = [(b, g, e) for b, g, e in shaped if not b.overflow]  # values past float32 tell nothing here
+        ordinary = [(b, g, e) for b, g, e in shaped if not (b.overflow or b.diverged)]  # non-finite ones tell nothing here
         if all(g.shape == (len(b.x),) and _close(g.mean(), e, VALUE_RTOL, VALUE_ATOL) for b, g, e in ordinary):
             mistake = mistakes.NOT_REDUCED
         elif all(g.size == 1 and _close(g.item(), e, VALUE_RTOL, VALUE_ATOL) for b, g, e in ordinary):
@@ -353,8 +367,10 @@ def judge_train_loop(problem: Problem, observation: dict, seed: int) -> None:
     step. Observed over more steps than the example's own run, on targets that differ sample to sample, and
     twice: a second call from the same start returns the same history; then on the long run (_judge_long_run)."""
     name = f"train_{problem.name}"
-    during = (f"on a long run ({len(grading_inputs.long_run(problem, seed).indices)} indices, with a stand-in "
-              "step), it " if observation.get("run") == "long_" else "")
+    during = {"long_": f"on a long run ({len(grading_inputs.long_run(problem, seed).indices)} indices, with a stand-in "
+                       "step), it ",
+              "again_": "called a second time, with the optimizer it was handed the first time (as the training "
+                        "explorer hands one optimizer to its short runs), it "}.get(observation.get("run"), "")
     _reported_error(observation, name, during)
     run, lr = grading_inputs.trajectory_run(problem, seed), grading_inputs.OTHER_LEARNING_RATE
     got, final_A = reported_history(observation["history"], name), float(observation["final_A"])
@@ -383,13 +399,18 @@ def judge_train_loop(problem: Problem, observation: dict, seed: int) -> None:
                       tf2.run(problem, second.x, second.y, second.initial_A, second.indices, lr))
     if not close(again, expected_again, STAND_IN_LOOP_ATOL if stepped else OWN_STEP_LOOP_ATOL):
         with_first_data = stand_in_run(run, second.indices, lr)[0]
-        raise _fail(name, f"called a second time from A = {run.initial_A:.7g} (the same variable, set back) with a new "
-                    f"optimizer, on {len(second.indices)} indices of the samples in reverse order, it returned "
+        raise _fail(name, f"called a second time from A = {run.initial_A:.7g} (the same variable, set back) with the "
+                    f"same optimizer, on {len(second.indices)} indices of the samples in reverse order, it returned "
                     f"{_fmt(again)}, expected {_fmt(expected_again)}.",
                     mistakes.count_mistake(again, expected_again, len(run.x), problem.steps)
                     if len(again) != len(expected_again) else
                     mistakes.EARLIER_DATA if close(again, with_first_data) else None)
     _judge_long_run(problem, observation, seed)
+    for key, call in (("", "first"), ("again_", "second"), ("long_", "third")):
+        returned, later = (_array(observation[f"{key}{history}"], name, "the history") for history in ("history", "history_later"))
+        if returned.shape != later.shape or not np.array_equal(returned, later, equal_nan=True):
+            raise _fail(name, f"the history its {call} call returned, {_fmt(returned)}, read {_fmt(later)} once the calls "
+                        "after it had run.", mistakes.RETURNED_BUFFER)
 
 
 def counting_run(run: grading_inputs.Run, indices, x: np.ndarray | None = None, y: np.ndarray | None = None) -> np.ndarray:
@@ -471,8 +492,11 @@ def judge_predict(problem: Problem, observation: dict, seed: int) -> None:
     """Classes 0/1 from sigmoid(x + A) >= 0.5, for several A, as a 1-D array."""
     _reported_error(observation, "predict")
     cases, returned = grading_inputs.predict_cases(seed), []
-    for (A_value, x), report in zip(cases, _same_length(observation["cases"], cases)):
+    for (A_value, x), report, numpy in zip(cases, _same_length(observation["cases"], cases), observation["numpy"]):
         got = _array(report, "predict", "an array of classes 0/1")
+        if not numpy:
+            raise _fail("predict", f"for {len(x)} point(s) at A = {A_value:.7g} returned {_fmt(got)}, but not as a "
+                        "NumPy array (the notebook asks for a 1-D NumPy array).", mistakes.NOT_NUMPY)
         if got.shape != x.shape:
             raise _fail("predict", f"for {len(x)} point(s) at A = {A_value:.7g} returned shape {got.shape}, expected "
                         f"{x.shape}.", None if got.size != len(x) else
@@ -486,6 +510,11 @@ def judge_predict(problem: Problem, observation: dict, seed: int) -> None:
             raise _fail("predict", f"for {len(x)} point(s) at A = {A_value:.7g} {int(np.sum(wrong))} of {len(x)} classes "
                         f"are wrong (e.g. x = {x[wrong][0]:.7g}{on_boundary}: expected {expected[wrong][0]}, got "
                         f"{got[wrong][0]:.4g}).", mistakes.predict_mistake(returned))
+    for number, ((A_value, x), later) in enumerate(zip(cases, observation["later"])):
+        got, read_again = returned[number][2], _array(later, "predict", "an array of classes 0/1")
+        if read_again.shape != got.shape or not np.array_equal(read_again, got):
+            raise _fail("predict", f"for {len(x)} point(s) at A = {A_value:.7g} it returned {_fmt(got)}, which read "
+                        f"{_fmt(read_again)} once the calls after it had run.", mistakes.RETURNED_BUFFER)
 
 
 RUNS = {"convergence": grading_inputs.convergence_run, "far": grading_inputs.far_start_run}
@@ -566,69 +595,3 @@ def required_accuracy(x: np.ndarray, y: np.ndarray, reference_A: float) -> float
     logits = x.astype(np.float64) + reference_A
     reachable = float(np.mean((logits >= 0) == (y == 1)))
     return min(MIN_ACCURACY, reachable) - float(np.mean(np.abs(logits) <= FINAL_ATOL))
-
-
-JUDGES = {"loss": judge_loss, "optimizer": judge_optimizer, "train_step": judge_train_step,
-          "train_loop": judge_train_loop, "predict": judge_predict, "convergence": judge_convergence}
-
-
-def judge(observation: dict, seed: int, check: str | None = None, problem_name: str | None = None) -> None:
-    """The verdict on one observation made with the grading seed `seed`: None, or GradingFailure.
-
-    `check` and `problem_name`, when given, are what the grader asked for; the report must be of that. A
-    report that is not as the probe writes it is tampering (`reports.malformed`); anything else the judgement
-    raises is the grader's own error, and goes up as it is.
-    """
-    how = reports.malformed(observation)
-    if how is not None:
-        raise Tampering(f"the report of this check is malformed: {how}")
-    asked = (check or observation["check"], problem_name or observation.get("problem"))
-    if (observation["check"], observation.get("problem")) != asked or observation.get("seed") != seed:
-        raise Tampering(f"the report is of {observation['check']} ({observation.get('problem')}, seed "
-                        f"{observation.get('seed')}), not of what the grader asked")
-    JUDGES[observation["check"]](PROBLEMS[observation["problem"]], observation, seed)
-
-
-def check_loss(problem_name: str, loss, seed: int = DEFAULT_SEED) -> None:
-    judge(probe.observe_loss(problem_name, loss, seed), seed)
-
-
-def check_optimizer(problem_name: str, make_optimizer, seed: int = DEFAULT_SEED) -> None:
-    judge(probe.observe_optimizer(problem_name, make_optimizer, seed), seed)
-
-
-def check_train_step(problem_name: str, train_step, seed: int = DEFAULT_SEED) -> None:
-    judge(probe.observe_train_step(problem_name, train_step, seed), seed)
-
-
-def check_train_loop(problem_name: str, train, seed: int = DEFAULT_SEED) -> None:
-    judge(probe.observe_train_loop(problem_name, train, seed), seed)
-
-
-def check_predict(predict, seed: int = DEFAULT_SEED) -> None:
-    judge(probe.observe_predict(predict, seed), seed)
-
-
-def check_convergence(problem_name: str, make_optimizer, train, predict=None, seed: int = DEFAULT_SEED) -> None:
-    judge(probe.observe_convergence(problem_name, make_optimizer, train, predict, seed), seed)
-
-
-def item_checks(ns: dict, end_to_end: bool = False) -> dict:
-    """Each item's hidden check, bound to one solution's functions (and the end-to-end items, if asked)."""
-    items = {"test_predict": lambda seed: check_predict(ns["predict"], seed)}
-    for name in PROBLEMS:
-        items.update(_problem_checks(ns, name))
-        if end_to_end:
-            items[f"test_train_{name}_converges"] = lambda seed, name=name: check_convergence(
-                name, ns[f"make_{name}_optimizer"], ns[f"train_{name}"], ns["predict"] if name == "classification"
-                else None, seed)
-    return items
-
-
-def _problem_checks(ns: dict, name: str) -> dict:
-    return {
-        f"test_{name}_loss": lambda seed: check_loss(name, ns[f"{name}_loss"], seed),
-        f"test_make_{name}_optimizer": lambda seed: check_optimizer(name, ns[f"make_{name}_optimizer"], seed),
-        f"test_{name}_train_step": lambda seed: check_train_step(name, ns[f"{name}_train_step"], seed),
-        f"test_train_{name}": lambda seed: check_train_loop(name, ns[f"train_{name}"], seed),
-    }

@@ -27,7 +27,8 @@ FRESH_POINTS = 10_000
 OTHER_LEARNING_RATE = 0.037
 DIVERGING_RATE = 1.5  # the explorer's demonstration of a rate above 1: a step handed it must use it as it is
 SETTLING_STEPS = 30  # one sample repeated in the loop's run (trajectory_run)
-STEPS_IN_A_ROW = (1, 2, 1, 3, 1)  # the batch sizes of the step's run of calls on one variable and optimizer
+# The batch sizes of the step's run of calls on one variable and optimizer; the last is on the first's sample again.
+STEPS_IN_A_ROW = (1, 2, 1, 3, 1)
 SECOND_CALL_STEPS = 10  # the loop's second call, on the run's first indices: the same start, the same values
 LONG_RUN_STEPS = 1_100  # the loop's long run: more calls deep than Python allows (1,000), so a loop that recurses shows
 LONG_RUN_SCALE = 1e4  # what the long run's step multiplies x + y by, so that A passes 1e6 within a few dozen steps
@@ -39,6 +40,7 @@ TINY_START = 0.01  # ... from an A this small, whose float32 spacing (1e-9) show
 FAR_X = 1e3  # two of the long run's samples lie this far out (a loop that clips its data shows)
 HUGE_LOSS_SCALE = 1e18  # a step case whose stand-in gradient is ~1e18, as a diverging run's become: a cut one shows
 # (its square, which tf.clip_by_norm takes, stays within float32)
+UPSTREAM = (1.0, 3.0, -0.5)  # the ordinary loss batches' upstream gradients: the loss's gradient is asked of upstream x it
 BESIDE = 0.2 * 10.0 ** -np.arange(6)  # how far beside predict's boundary points are placed: 0.2 to 2e-6
 # Gradients an optimizer is tried on: magnitudes from 1e-3 to 1e3, both signs, so clipping (small ones pass,
 # large ones are cut), weight decay (it shows next to small ones) and any state or schedule show.
@@ -62,6 +64,8 @@ class Batch:
     large: bool = False  # errors or logits beyond the ordinary: where a loss's numerics are tested
     overflow: bool = False  # errors whose squares overflow float32: the mean squared error is then inf
     exact_fit: bool = False  # the model fits every sample exactly: every error is 0, and so is the gradient
+    upstream: float = 1.0  # the gradient asked for is of upstream x the loss, as where the loss is part of a larger sum
+    diverged: bool = False  # A is NaN, as a diverged run leaves it: the loss must be NaN
 
 
 def _targets(problem: Problem, rng: np.random.Generator, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -78,20 +82,22 @@ def loss_batches(problem: Problem, seed: int = DEFAULT_SEED) -> list[Batch]:
     (regression), logits up to +-105 (classification).
 
     Targets vary from sample to sample; classification batches hold both labels (but for the single
-    sample). Logits stay away from 0, where a correct formula may have a kink its gradient cannot see.
+    sample). Logits stay away from 0, where a correct formula may have a kink its gradient cannot see. On two of
+    the ordinary batches the gradient is taken of a multiple of the loss (UPSTREAM): a hand-written gradient
+    (tf.custom_gradient) that ignores the upstream gradient it is handed shows.
     """
     rng = rng_for(seed, "loss", problem.name)
     x_all, y_all = problem.make_data(rng)
     y_all = _targets(problem, rng, x_all, y_all)
     A_values = (3.0, -0.5, 7.5) if problem.name == "regression" else (1.5, -2.0, 0.7)
     batches = []
-    for size, A in zip((1, 3, 10), A_values):
+    for size, A, upstream in zip((1, 3, 10), A_values, UPSTREAM):
         if problem is CLASSIFICATION and size > 1:
             half = size // 2
             pick = np.concatenate([rng.choice(50, half, replace=False), 50 + rng.choice(50, size - half, replace=False)])
         else:
             pick = rng.choice(len(x_all), size, replace=False)
-        batches.append(Batch(A, x_all[pick], y_all[pick]))
+        batches.append(Batch(A, x_all[pick], y_all[pick], upstream=upstream))
     if problem is CLASSIFICATION:  # far on either side of every boundary, where sigmoid rounds to 0 or 1; and
         # further out than any run goes (logits to ~105), where exp overflows in float32
         for A in (25.0, -25.0, 90.0, -90.0):
@@ -113,6 +119,12 @@ def loss_batches(problem: Problem, seed: int = DEFAULT_SEED) -> list[Batch]:
         # and errors whose squares overflow float32, as a diverging run's do: the mean squared error is inf
         pick = rng.choice(len(x_all), 3, replace=False)
         batches.append(Batch(OVERFLOW_A, x_all[pick], y_all[pick], overflow=True))
+    if problem is CLASSIFICATION:  # every point confidently right: each loss is a few billionths, so a constant
+        # or a label smoothing, too small to show beside ordinary losses, shows (VALUE_ATOL in checks)
+        labels = rng.permutation(np.repeat(np.float32([0, 1]), 4))
+        batches.append(Batch(0.0, (2 * labels - 1) * rng.uniform(20.0, 40.0, 8).astype(np.float32), labels, large=True))
+    pick = rng.choice(len(x_all), 3, replace=False)  # A is NaN, as a diverged run leaves it: so must the loss be
+    batches.append(Batch(np.nan, x_all[pick], y_all[pick], diverged=True))
     return [dataclasses.replace(b, x=_off_kinks(problem, b.A, b.x)) for b in batches]
 
 
@@ -143,7 +155,8 @@ def step_cases(problem: Problem, seed: int = DEFAULT_SEED) -> list[StepCase]:
     an A further out than any run goes (a step that clamps or rescales A shows), and one whose gradient is ~1e18 (a
     step that cuts large gradients shows); then STEPS_IN_A_ROW steps one after another on one variable and one
     optimizer whose rate changes from call to call (in_a_row_rates: a step that carries anything from one call to
-    the next, or applies the update itself at a rate it read, shows: the cases before each start afresh); then one
+    the next, or applies the update itself at a rate it read, shows: the cases before each start afresh; the last
+    of them is on the first's sample again, so a step that reuses what it computed for a sample shows); then one
     handed the tutorial's optimizer at another rate (a step that works only with Keras's optimizers, or falls back
     to a rate of its own, shows); last, one whose loss and gradient are a few millionths, from an A near 0 (a step
     that rounds what it returns, or skips a small update, shows). A continued case's batch.A is NaN: it starts
@@ -163,9 +176,10 @@ def step_cases(problem: Problem, seed: int = DEFAULT_SEED) -> list[StepCase]:
     schedule = in_a_row_rates(problem)
     for k, size in enumerate(STEPS_IN_A_ROW):
         pick = rng.choice(len(x_all), size, replace=False)
-        x = _off_kinks(problem, start, x_all[pick]) if k == 0 else x_all[pick]
-        cases.append(StepCase(Batch(start if k == 0 else np.nan, x, y_all[pick]), 1.0, schedule[k], k,
-                              schedule=schedule))
+        x, y = (_off_kinks(problem, start, x_all[pick]) if k == 0 else x_all[pick]), y_all[pick]
+        if k == len(STEPS_IN_A_ROW) - 1:  # the first call's sample again, from where the calls between left A
+            x, y = cases[len(cases) - k].batch.x, cases[len(cases) - k].batch.y
+        cases.append(StepCase(Batch(start if k == 0 else np.nan, x, y), 1.0, schedule[k], k, schedule=schedule))
     pick = rng.choice(len(x_all), 2, replace=False)
     cases.append(StepCase(Batch(-start, _off_kinks(problem, -start, x_all[pick]), y_all[pick]), 1.0,
                           OTHER_LEARNING_RATE, tutorial_optimizer=True))
@@ -275,8 +289,8 @@ def predict_cases(seed: int = DEFAULT_SEED, margin: float = 1e-3) -> list[tuple[
     Drawn points within `margin` of the boundary are dropped (they could fall as close as float32 rounding of
     x + A); the points beside it are placed, 2e-6 or more away, where every correct form agrees. The last two
     values of A have no short decimal form: rounded to 0-5 decimals, each moves by more than 2e-6, past a point
-    beside the boundary, so a predict that rounds A shows, whichever way it rounds. Last, one point alone: the
-    classes are still a 1-D array (np.squeeze would make it 0-D).
+    beside the boundary, so a predict that rounds A shows, whichever way it rounds. Last, one point alone, twice:
+    the classes are still a 1-D array (np.squeeze would make it 0-D), and a new one at every call.
     """
     rng = rng_for(seed, "predict", "predict")
     cases = []
@@ -286,7 +300,8 @@ def predict_cases(seed: int = DEFAULT_SEED, margin: float = 1e-3) -> list[tuple[
                       np.float32([-A, -A - 1000, -A + 1000, *(-A - BESIDE), *(-A + BESIDE)]))
         cases.append((A, rng.permutation(x)))
     cases.append((-1.0, np.float32([2.5])))
-    return cases
+    cases.append((2.0, np.float32([-4.5])))  # one point again, the other class: a predict that returns one array
+    return cases                              # per size, overwritten at the next call, shows
 
 
 __all__ = [

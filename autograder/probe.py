@@ -67,6 +67,19 @@ def scaled_probe_loss(scale: float, problem: Problem) -> Callable:
     return stand_in
 
 
+def handed_batch(x, y):
+    """(x, y) as float32 tensors, when they are a batch as the notebook's loops hand a step one sample
+    (`x_vals[i:i+1]`, `y_vals[i:i+1]`: 1-D, as long as each other); else ValueError, which the loop raises. A
+    scalar sample (`x_vals[i]`) is no batch: a step written as the exercise asks may not take it (the
+    cross-entropy needs labels shaped as the logits)."""
+    tf = _tf()
+    x, y = tf.cast(x, tf.float32), tf.cast(y, tf.float32)
+    if x.shape.rank == 0 or y.shape.rank == 0 or not x.shape.is_compatible_with(y.shape):
+        raise ValueError(f"the step was handed x of shape {x.shape} and y of shape {y.shape}: a loop hands the step "
+                         "one sample as a batch, x_vals[i:i+1] and y_vals[i:i+1] (shape (1,)), not x_vals[i]")
+    return x, y
+
+
 def probe_step(A, x, y, optimizer):
     """Not the exercise's step: the optimizer it is handed pulls A towards a mix of its sample's x and y, so a
     loop's use of indices, targets and optimizer shows. Returns a number that is not A: the pull's loss, times
@@ -74,8 +87,9 @@ def probe_step(A, x, y, optimizer):
     skips or repeats a step past some value) shows. TensorFlow operations only, so a loop compiled with
     tf.function can call it too; float32 throughout, as `checks.stand_in_run` follows it."""
     tf = _tf()
-    x_mean = tf.reduce_mean(tf.cast(x, tf.float32))
-    target = (0.6 * x_mean) + (0.4 * tf.reduce_mean(tf.cast(y, tf.float32)))
+    x, y = handed_batch(x, y)
+    x_mean = tf.reduce_mean(x)
+    target = (0.6 * x_mean) + (0.4 * tf.reduce_mean(y))
     before = tf.reshape(tf.cast(A, tf.float32), [-1])[0]
     optimizer.apply_gradients([(tf.reshape(STAND_IN_PULL * (before - target), [1]), A)])
     return tf.square(before - target) * tf.pow(10.0, STAND_IN_DECADES * tf.sin(STAND_IN_WAVE * x_mean))
@@ -87,7 +101,8 @@ def counting_step(A, x, y, optimizer, jump):
     (grading_inputs.long_run), where what shows is which samples are stepped on, how many times, and that the loop
     goes on whatever A becomes. TensorFlow operations only, as `probe_step`."""
     tf = _tf()
-    moved = (tf.reduce_mean(tf.cast(x, tf.float32)) + tf.reduce_mean(tf.cast(y, tf.float32))) * grading_inputs.LONG_RUN_SCALE
+    x, y = handed_batch(x, y)
+    moved = (tf.reduce_mean(x) + tf.reduce_mean(y)) * grading_inputs.LONG_RUN_SCALE
     A.assign_add(tf.reshape(tf.where(jump == 0.0, moved, jump), tf.shape(A)))
     return tf.constant(1.0)  # finite, whatever A becomes: a loop may build its values from what the step returns
 
@@ -193,17 +208,22 @@ publish: Callable[[dict], None] = show  # the in-process runner collects observa
 # --- the observations ------------------------------------------------------------------------------------
 
 def observe_loss(problem_name: str, loss, seed: int | None = None) -> dict:
-    """The loss's value and its gradient with respect to A on batches of 1, 3 and 10 samples."""
+    """The loss's value and its gradient with respect to A (of the batch's upstream x the loss) on the grader's
+    batches (grading_inputs.loss_batches)."""
     tf, problem, seed = _tf(), PROBLEMS[problem_name], _seed(seed)
     cases = []
     for batch in grading_inputs.loss_batches(problem, seed):
         A = tf.Variable([batch.A], dtype=tf.float32)
         with tf.GradientTape() as tape:
             got, error = _call(loss, problem.model(tf.constant(batch.x), A), batch.y)
+            try:  # what flows back into the loss: the gradient of upstream x the loss
+                weighted = got * tf.cast(batch.upstream, got.dtype) if tf.is_tensor(got) else None
+            except Exception:
+                weighted = None
         if error:
             return _publish("loss", problem.name, seed, error=error)
         try:
-            gradient = tape.gradient(got, A) if tf.is_tensor(got) else None
+            gradient = tape.gradient(weighted, A) if weighted is not None else None
         except Exception:
             gradient = None
         cases.append({"value": array_report(got), "gradient": None if gradient is None else array_report(gradient)})
@@ -267,11 +287,12 @@ def observe_train_step(problem_name: str, train_step, seed: int | None = None) -
 def observe_train_loop(problem_name: str, train, seed: int | None = None) -> dict:
     """The history a loop returns and where it leaves A, with the step it calls swapped for `probe_step`
     and an optimizer at a rate that is not the course's; then on the first SECOND_CALL_STEPS indices again,
-    from the same start, on the same variable set back and a new optimizer, with the samples in reverse order
+    from the same start, on the same variable set back and the same optimizer, with the samples in reverse order
     (grading_inputs.second_call_run: a loop that keeps state or data between calls, or per variable, shows); then
     the long
     run (grading_inputs.long_run) with `counting_step`, handed an optimizer that has already taken steps (a
-    loop that skips as many indices shows), counting the step's calls (a loop may step by itself)."""
+    loop that skips as many indices shows), counting the step's calls (a loop may step by itself). Each history
+    is read again once every call has run."""
     tf, problem, seed = _tf(), PROBLEMS[problem_name], _seed(seed)
     run, long = grading_inputs.trajectory_run(problem, seed), grading_inputs.long_run(problem, seed)
     second = grading_inputs.second_call_run(run)
@@ -282,14 +303,13 @@ def observe_train_loop(problem_name: str, train, seed: int | None = None) -> dic
         calls.assign_add(1)
         return counting_step(A, x, y, optimizer, jump)
 
-    step_name, numbers = f"{problem.name}_train_step", {}
+    step_name, numbers, returns = f"{problem.name}_train_step", {}, {}
     stepping = alone(train, **{step_name: probe_step})
     for key, data in (("", run), ("again_", second), ("long_", long)):
-        optimizer = gradient_descent(grading_inputs.OTHER_LEARNING_RATE)
-        if key == "again_":  # the same variable, set back: a loop that keeps anything per variable shows
-            A.assign([data.initial_A])
+        if key == "again_":  # the same variable, set back, and the same optimizer, as the explorer hands one to its
+            A.assign([data.initial_A])  # short runs: a loop that keeps anything per variable, or trains a copy, shows
         else:
-            A = tf.Variable([data.initial_A], dtype=tf.float32)
+            A, optimizer = tf.Variable([data.initial_A], dtype=tf.float32), gradient_descent(grading_inputs.OTHER_LEARNING_RATE)
         loop = stepping
         if key == "long_":
             for _ in range(grading_inputs.HANDED_STEPS):
@@ -300,20 +320,26 @@ def observe_train_loop(problem_name: str, train, seed: int | None = None) -> dic
             return _publish("train_loop", problem.name, seed, error=error, run=key)
         numbers.update({f"{key}history": array_report(returned),
                         f"{key}final_A": json_number(float(A.numpy().reshape(-1)[0]))})  # inf or NaN on the long run
+        returns[key] = returned
     numbers["long_calls"] = int(calls.numpy())
+    for key, returned in returns.items():  # read again once every call has run: a history the next call overwrites shows
+        numbers[f"{key}history_later"] = array_report(returned)
     return _publish("train_loop", problem.name, seed, **numbers)
 
 
 def observe_predict(predict, seed: int | None = None) -> dict:
-    """The classes predict returns for the grader's (A, x) cases."""
+    """The classes predict returns for the grader's (A, x) cases, whether each is a NumPy array, and each read
+    again once every case has run (an array that the next call overwrites shows)."""
     tf, seed = _tf(), _seed(seed)
-    cases = []
+    cases, returns = [], []
     for A_value, x in grading_inputs.predict_cases(seed):
         classes, error = _call(predict, x, tf.Variable([A_value], dtype=tf.float32))
         if error:
             return _publish("predict", "classification", seed, error=error)
         cases.append(array_report(classes))
-    return _publish("predict", "classification", seed, cases=cases)
+        returns.append(classes)
+    return _publish("predict", "classification", seed, cases=cases, later=[array_report(c) for c in returns],
+                    numpy=[isinstance(c, np.ndarray) for c in returns])
 
 
 def _train_with_everything(problem: Problem, make_optimizer, train, run) -> tuple[Any, Any, dict | None]:

@@ -7,6 +7,7 @@ own error, reported to the instructor with its traceback, never to the student a
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 from backprop_ref.problem import PROBLEMS
 
@@ -49,7 +50,7 @@ def _cases(observation: dict, case) -> None:
         case(item, f"case {number + 1}")
 
 
-def _loss(observation: dict) -> None:
+def loss(observation: dict) -> None:
     def case(item, where):
         _is(isinstance(item, dict) and "gradient" in item, f"{where} is no case")
         _array(item.get("value"), f"{where}'s value")
@@ -58,7 +59,7 @@ def _loss(observation: dict) -> None:
     _cases(observation, case)
 
 
-def _optimizer(observation: dict) -> None:
+def optimizer(observation: dict) -> None:
     _is(isinstance(observation.get("same_twice"), bool) and isinstance(observation.get("has_apply_gradients"), bool),
         "it does not say what the optimizer is")
     if "learning_rate" in observation:
@@ -70,7 +71,7 @@ def _optimizer(observation: dict) -> None:
             _number(value, "a value")
 
 
-def _train_step(observation: dict) -> None:
+def train_step(observation: dict) -> None:
     def case(item, where):
         _is(isinstance(item, dict), f"{where} is no case")
         _number(item.get("A"), f"{where}'s A")
@@ -86,11 +87,17 @@ def _run(observation: dict, key: str = "") -> None:
     _number(observation.get(f"{key}final_A"), f"the {key}final_A")
 
 
-def _predict(observation: dict) -> None:
+def predict(observation: dict) -> None:
     _cases(observation, _array)
+    later, numpy = observation.get("later"), observation.get("numpy")
+    _is(isinstance(later, list) and len(later) == len(observation["cases"]), "it does not read the classes again")
+    for number, item in enumerate(later):
+        _array(item, f"case {number + 1}, read again")
+    _is(isinstance(numpy, list) and len(numpy) == len(later) and all(isinstance(n, bool) for n in numpy),
+        "it does not say which classes are NumPy arrays")
 
 
-def _convergence(observation: dict) -> None:
+def convergence(observation: dict) -> None:
     _run(observation, "far_")
     _run(observation)
     if observation.get("problem") == "classification":
@@ -100,22 +107,18 @@ def _convergence(observation: dict) -> None:
             _array(classes.get(key), f"the {key} classes")
 
 
-def _train_loop(observation: dict) -> None:
-    _run(observation)
-    _run(observation, "again_")
-    _run(observation, "long_")
+def train_loop(observation: dict) -> None:
+    for key in ("", "again_", "long_"):
+        _run(observation, key)
+        _array(observation.get(f"{key}history_later"), f"the {key}history, read again")
     calls = observation.get("long_calls")
     _is(isinstance(calls, int) and not isinstance(calls, bool) and calls >= 0, "it does not say how often the step was called")
 
 
-SHAPES = {"loss": _loss, "optimizer": _optimizer, "train_step": _train_step, "train_loop": _train_loop,
-          "predict": _predict, "convergence": _convergence}
-
-
-def malformed(observation) -> str | None:
-    """How a report is not one the probe writes, or None when it is."""
+def malformed(observation, shapes: dict[str, Callable[[dict], None]]) -> str | None:
+    """How a report is not one the probe writes, or None when it is; `shapes` holds each check's (the registry's)."""
     try:
-        _is(isinstance(observation, dict) and observation.get("check") in SHAPES, "it is of no check the grader knows")
+        _is(isinstance(observation, dict) and observation.get("check") in shapes, "it is of no check the grader knows")
         _is(isinstance(observation.get("problem"), str) and isinstance(observation.get("seed"), int), "it names no problem or seed")
         _is(observation["problem"] in PROBLEMS, f"it is of a problem the grader does not know ({observation['problem']})")
         error = observation.get("error")
@@ -124,7 +127,7 @@ def malformed(observation) -> str | None:
                                              or isinstance(error.get("changed_input"), str)), "its error is no error")
             _is(observation["check"] != "optimizer" or observation.get("values") is None, "it holds values and an error")
             return None
-        SHAPES[observation["check"]](observation)
+        shapes[observation["check"]](observation)
     except Malformed as how:
         return str(how)
     return None

@@ -5,12 +5,15 @@ re-check the functions in a fresh kernel on the grader's own inputs.
 `JudgeObservations` comes next in `Autograde.autograde_preprocessors`. For each test cell it asks the
 cell's own source (put back from the gradebook by nbgrader, so the student cannot change it) which checks
 it makes, takes the observations out of the cell's outputs and judges them here, in nbgrader's process
-(`checks.judge`). A failing check becomes the cell's error output, which scores it 0 and is what the
+(`registry.judge`). A failing check becomes the cell's error output, which scores it 0 and is what the
 feedback shows. A test cell that reports nothing, or other than it was asked, fails as tampering.
 
 Then the re-check: the student's code cells run again in a new contained kernel, with the hidden checks
 alone in place of the test cells and another grading seed. A check that passed on the notebook's own
 report but fails on the re-check is flagged as tampering: its report cannot have come from the functions.
+Last, in the same kernel, once every cell has run, each passed item's check is made once more (the
+end-to-end runs excepted): a function that a later cell changes (a name it reads, rebound for the other
+example) fails there, as the item it breaks, not as tampering (`late_failure`).
 A failure of the grader itself is a `GraderError`, for the instructor: never a verdict.
 """
 from __future__ import annotations
@@ -26,11 +29,12 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer, List, Unicode
 
-from .checks import GradingFailure, Tampering, judge
+from .checks import GradingFailure, Tampering
 from .execute import ExecuteContained
 from .grading_inputs import DEFAULT_SEED, SEED_VARIABLE
 from .probe import OBSERVATION_MIME
 from .problems import GradingProblem, Problem, report, submission
+from .registry import CHECKS, OBSERVERS, judge
 from .sandbox import SandboxedKernelManager
 from .trajectory import trajectory_output
 
@@ -45,10 +49,11 @@ def asked_checks(source: str) -> list[tuple[str, str]]:
         return []
     asked = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr.startswith("observe_"):
-            first = node.args[0] if node.args else None
-            problem = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else "classification"
-            asked.append((node.lineno, node.col_offset, node.func.attr.removeprefix("observe_"), problem))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in OBSERVERS:
+            check, first = OBSERVERS[node.func.attr], node.args[0] if node.args else None
+            named = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
+            problem = named if check.asks_problem() else check.problems[0]
+            asked.append((node.lineno, node.col_offset, check.name, problem))
     return [(check, problem) for _, _, check, problem in sorted(asked)]
 
 
@@ -74,6 +79,18 @@ def verdict(asked: list[tuple[str, str]], observations: list, seed: int, cell_fa
         except GradingFailure as failure:
             return failure
     return None
+
+
+def checked_late(asked: list[tuple[str, str]]) -> bool:
+    """Whether a passed test cell's checks are made again once the whole notebook has run: all but the
+    end-to-end runs (a whole training run again costs more than it can show)."""
+    return not any(CHECKS[check].end_to_end for check, _ in asked)
+
+
+def late_failure(failure: GradingFailure) -> GradingFailure:
+    """The verdict of a check made again after the whole notebook ran, where it had passed in its place."""
+    return GradingFailure(f"Checked again once every cell of the notebook had run: {failure}",
+                          failure.mistake)
 
 
 def _naming_failed_parts(failure: GradingFailure, asked: list, failed_above: list) -> GradingFailure:
@@ -185,6 +202,7 @@ class JudgeObservations(NbGraderPreprocessor):
         executor = ExecuteContained(parent=self, config=config)
         executor.recheck = True
         executor.preprocess(recheck, copy.deepcopy(resources))
+        late = {}
         for index, asked in passed.items():
             cell = recheck.cells[index]
             observations = take_observations(cell)
@@ -196,11 +214,35 @@ class JudgeObservations(NbGraderPreprocessor):
                 self._fail(nb.cells[index], Tampering(
                     "the numbers this cell reported pass, but the grader's re-check of the same functions on "
                     f"inputs of its own fails, so they did not come from your functions as written: {failure}"))
+            elif checked_late(asked):
+                late[index] = asked
+        self._judge_late(nb, recheck.cells[-1], passed, late)
+
+    def _judge_late(self, nb: NotebookNode, cell: NotebookNode, passed: dict[int, list], late: dict[int, list]) -> None:
+        """The last cell of the re-check made every late check (recheck_notebook), in the order of `passed`; an
+        item that passed in its place and in the re-check, but fails here, is lost. A cell that did not report
+        them all (the kernel died, say) gives no late verdict: nothing was observed."""
+        observations = take_observations(cell)
+        asked_late = [(index, asked) for index, asked in passed.items() if checked_late(asked)]
+        if len(observations) != sum(len(asked) for _, asked in asked_late):
+            return
+        for index, asked in asked_late:
+            mine, observations = observations[:len(asked)], observations[len(asked):]
+            if index not in late:
+                continue
+            with self._grader_errors(nb.cells[index]):
+                failure = verdict(asked, mine, self.recheck_seed, False)
+            if failure is not None:
+                self._fail(nb.cells[index], late_failure(failure))
 
     def recheck_notebook(self, nb: NotebookNode, passed: dict[int, list]) -> NotebookNode:
         """The notebook with each passed test cell cut to its hidden checks, the other test cells and the
-        skipped given cells emptied (an empty cell does not run); cell numbers stay the notebook's."""
+        skipped given cells emptied (an empty cell does not run), and one cell added at the end that makes the
+        passed cells' late checks again (checked_late); cell numbers stay the notebook's."""
         recheck = copy.deepcopy(nb)
+        late = [hidden_block(nb.cells[index].source) for index, asked in passed.items() if checked_late(asked)]
+        recheck.cells.append(NotebookNode(cell_type="code", source="\n".join(late) + "\npass", metadata={},
+                                          outputs=[], execution_count=None))
         for index, cell in enumerate(recheck.cells):
             if cell.cell_type != "code":
                 continue

@@ -38,6 +38,9 @@ HIDDEN_FROM_THE_TAPE = "part of the computation is hidden from the tape (tf.stop
 NAN_GRADIENT_AT_FIT = ("the gradient is not a number where every error is 0, as with the square of "
                        "tf.math.reduce_euclidean_norm (its derivative divides by the norm, 0 there): take the mean of "
                        "the squared errors (tf.square)")
+UPSTREAM_IGNORED = ("the gradient ignores the upstream gradient: a hand-written gradient (tf.custom_gradient) must "
+                    "multiply what it returns by the upstream gradient it is handed, or the loss is wrong inside any "
+                    "larger computation (3 x the loss, a sum of losses)")
 SHARED_OPTIMIZER = ("one optimizer made outside the function and returned at every call: create a new one inside "
                     "the function (an optimizer keeps state for the variables it has updated)")
 LOSS_AFTER_UPDATE = "the loss after the update was returned; return the one computed under the tape"
@@ -143,9 +146,8 @@ def loss_mistake(problem_name: str, outputs: Sequence[np.ndarray], targets: Sequ
     if found:
         what, finite, likely = found
         return f"right for ordinary {what}, wrong{finite} for large ones: {likely}"
-    sizes = [np.size(p) for p in outputs]
-    ratios = [g / e for g, e in zip(got, expected) if e != 0]
-    if all(n > 1 for n in sizes) and _close(ratios, [n / (n - 1) for n in sizes], rtol=1e-4, atol=0):
+    ratios, sizes = [g / e for g, e in zip(got, expected) if e != 0], [np.size(p) for p, e in zip(outputs, expected) if e != 0]
+    if ratios and all(n > 1 for n in sizes) and _close(ratios, [n / (n - 1) for n in sizes], rtol=1e-4, atol=0):
         return "divided by n - 1 instead of n: take the mean over the batch"
     if len(ratios) == len(got) and np.all(np.isfinite(ratios)) and _close(ratios, ratios[0], rtol=1e-4, atol=0):
         return f"on every batch the value is {ratios[0]:.6g} times the expected one: a constant factor"
@@ -275,8 +277,12 @@ TUTORIAL_OPTIMIZER = ("the step must work with every optimizer the notebook allo
                       "gradient, with optimizer.apply_gradients([(gradient, A)])")
 GRADIENT_NOT_FROM_LOSS = ("the update does not come from the loss the step computes and returns: ask the tape for "
                           "that loss's gradient (tape.gradient(loss, A)) and apply it")
-RETURNED_BUFFER = ("a value the step returned changed when it was called again: return a new value at every call "
-                   "(the loss tensor itself), not an array or variable that the next call overwrites")
+RETURNED_BUFFER = ("a value it returned changed when it was called again: return a new value at every call "
+                   "(for a step, the loss tensor itself), not an array, list or variable that the next call overwrites")
+NOT_NUMPY = ("not a NumPy array: build the classes with NumPy (np.where, or a comparison's .astype(int)), or take "
+             ".numpy() of a tensor")
+NAN_HIDDEN = ("the loss is a number where every output is NaN (as a diverged run leaves A): NaN terms are dropped "
+              "or replaced, which hides the divergence; let NaN through")
 UPDATE_NOT_BY_OPTIMIZER = ("the step applied the update itself, at the rate the optimizer stated, instead of letting "
                            "the optimizer apply it: an optimizer's rate can change as it counts its updates, which only "
                            "its own apply_gradients counts (optimizer.apply_gradients([(gradient, A)]))")

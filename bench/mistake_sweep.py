@@ -21,7 +21,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 from provenance import RESULTS, measured_at  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 from autograder import checks, grading_inputs  # noqa: E402
-from autograder.checks import item_checks  # noqa: E402
+from autograder.registry import item_checks  # noqa: E402
 from coursekit.corpus import BY_NAME, MISTAKES  # noqa: E402
 from coursekit.submissions import namespace_of, reference_answers  # noqa: E402
 

@@ -23,7 +23,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import numpy as np  # noqa: E402
 
 from autograder import checks, grading_inputs  # noqa: E402
-from autograder.checks import item_checks  # noqa: E402
+from autograder.registry import item_checks  # noqa: E402
 from coursekit.corpus import IDIOMS  # noqa: E402
 from coursekit.submissions import namespace_of, reference_answers  # noqa: E402
 from backprop_ref import tf2  # noqa: E402

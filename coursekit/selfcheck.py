@@ -20,11 +20,12 @@ from .corpus import ATTACKS, IDIOMS, MISTAKES
 from .course import Course, StudentResult
 from .submissions import fill, reference_answers, release_notebook
 
-# Small enough for CI: one of each kind of outcome, and the tampering the kernel cannot hide from the judge
+# Small enough for CI: one of each kind of outcome (a late check among them), and the tampering the kernel cannot hide from the judge
 # (the attacks on what lies outside the kernel are graded in tests/test_containment.py).
 CI_SUBSET = ("reference", "blank", "idiom:tf_function_steps", "mistake:tf_nn_l2_loss",
              "mistake:resampled_indices", "mistake:probabilities_returned", "attack:numpy_patched",
-             "attack:probe_module_replaced", "attack:replayed_observation", "attack:clears_failing_outputs")
+             "mistake:steps_share_rebound_names", "attack:probe_module_replaced", "attack:replayed_observation",
+             "attack:clears_failing_outputs")
 
 
 @dataclass(frozen=True)

@@ -93,8 +93,9 @@ def run_in_process(answers: dict[str, str], root: Path | None = None,
     """Run the source notebook's code cells, with `answers` in its solution cells, in this process.
 
     Returns each test cell's outcome (None: passed): its own error, or the verdict on what its hidden
-    checks observed, judged as `verdicts.JudgeObservations` judges a kernel's. A fast stand-in for a
-    kernel, for tests of the checks themselves; grading proper always goes through nbgrader and a kernel.
+    checks observed, judged as `verdicts.JudgeObservations` judges a kernel's, then (as its re-check ends)
+    each passed cell's late checks made again once every cell has run. A fast stand-in for a kernel, for
+    tests of the checks themselves; grading proper always goes through nbgrader and a kernel.
     `seconds`, if given, gets each code cell's run time by grade id (benchmarks' floor).
     """
     from autograder import probe, verdicts  # the grading side, which the student-facing helpers above do not need
@@ -102,27 +103,40 @@ def run_in_process(answers: dict[str, str], root: Path | None = None,
     root = root or course_root()
     namespace: dict = {"__name__": "__main__"}
     outcomes: dict[str, BaseException | None] = {}
+    late: list[tuple[NotebookNode, list]] = []
     with _helpers_importable(root):
         for cell in fill(source_notebook(root), answers).cells:
             if cell.cell_type != "code":
                 continue
-            observations: list[dict] = []
-            probe.publish = observations.append
             started = time.perf_counter()
-            try:
-                _execute(cell, namespace)
-                outcome = None
-            except Exception as error:  # the cell's verdict, as a kernel would report it
-                outcome = error
-            finally:
-                probe.publish = probe.show
-                if seconds is not None:
-                    seconds[grade_id(cell) or f"cell {len(seconds)}"] = time.perf_counter() - started
+            outcome, observations = _observed(cell, namespace, probe)
+            if seconds is not None:
+                seconds[grade_id(cell) or f"cell {len(seconds)}"] = time.perf_counter() - started
             if cell.metadata.get("nbgrader", {}).get("grade") and not is_solution(cell):
                 asked = verdicts.asked_checks(cell.source)
                 failure = verdicts.verdict(asked, observations, probe.grading_seed(), outcome is not None)
                 outcomes[grade_id(cell)] = failure or outcome
+                if outcomes[grade_id(cell)] is None and asked and verdicts.checked_late(asked):
+                    late.append((cell, asked))
+        for cell, asked in late:
+            hidden = NotebookNode(cell_type="code", source=verdicts.hidden_block(cell.source), metadata=cell.metadata)
+            _, observations = _observed(hidden, namespace, probe)
+            failure = verdicts.verdict(asked, observations, probe.grading_seed(), False)
+            outcomes[grade_id(cell)] = failure and verdicts.late_failure(failure)
     return outcomes
+
+
+def _observed(cell: NotebookNode, namespace: dict, probe) -> tuple[BaseException | None, list[dict]]:
+    """Run one cell: what it raised (None if nothing), and the observations its checks published."""
+    observations: list[dict] = []
+    probe.publish = observations.append
+    try:
+        _execute(cell, namespace)
+        return None, observations
+    except Exception as error:  # the cell's verdict, as a kernel would report it
+        return error, observations
+    finally:
+        probe.publish = probe.show
 
 
 def namespace_of(answers: dict[str, str], root: Path | None = None) -> dict:

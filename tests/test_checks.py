@@ -2,11 +2,12 @@
 alone and named. (The same submissions go through real nbgrader in test_workflow.py.)"""
 
 import copy
+import dataclasses
 
 import numpy as np
 import pytest
 
-from autograder import checks, grading_inputs
+from autograder import checks, grading_inputs, registry
 from coursekit.corpus import IDIOMS, MISTAKES
 from coursekit.submissions import namespace_of, reference_answers, run_in_process
 from backprop_ref.problem import PROBLEMS
@@ -63,7 +64,7 @@ def test_a_failing_check_says_the_same_thing_every_time():
     messages = set()
     for _ in range(2):
         with pytest.raises(checks.GradingFailure) as failure:
-            checks.check_loss("regression", half_loss)
+            registry.check("loss", "regression", half_loss)
         messages.add(str(failure.value))
     assert len(messages) == 1 and "half the mean squared error" in messages.pop()
 
@@ -74,7 +75,7 @@ def test_graded_alone_restores_the_students_functions():
          "def regression_train_step(A, x, y, optimizer):\n    return regression_loss(None, None)\n", namespace)
     own_loss = namespace["regression_loss"]
     with pytest.raises(checks.GradingFailure):
-        checks.check_train_step("regression", namespace["regression_train_step"])
+        registry.check("train_step", "regression", namespace["regression_train_step"])
     assert namespace["regression_loss"] is own_loss
 
 
@@ -86,7 +87,7 @@ def test_a_step_whose_loss_is_not_defined_is_still_checked_alone():
          "        loss = regression_loss(x * A, y)\n"
          "    optimizer.apply_gradients([(tape.gradient(loss, A), A)])\n"
          "    return loss\n", namespace)
-    checks.check_train_step("regression", namespace["regression_train_step"])
+    registry.check("train_step", "regression", namespace["regression_train_step"])
     assert "regression_loss" not in namespace
 
 
@@ -124,7 +125,7 @@ def test_a_mistakes_verdict_is_the_same_on_every_grading_seed(name):
     """Seed independence: on several grading seeds the mistake loses exactly its items (bench/mistake_sweep.py
     does this on 100 seeds for every mistake)."""
     mistake = next(m for m in MISTAKES if m.name == name)
-    items = checks.item_checks(namespace_of({**reference_answers(), **mistake.answers}), end_to_end=True)
+    items = registry.item_checks(namespace_of({**reference_answers(), **mistake.answers}), end_to_end=True)
     for seed in range(grading_inputs.DEFAULT_SEED, grading_inputs.DEFAULT_SEED + 3):
         lost = set()
         for item, check in items.items():
@@ -140,26 +141,79 @@ def test_a_mistakes_verdict_is_the_same_on_every_grading_seed(name):
 def test_a_malformed_report_is_tampering_and_a_grader_bug_is_not(monkeypatch):
     """The report's shape is checked before judging (autograder/reports.py): a report that is not as the probe
     writes it is tampering; once it is, what the judgement raises is the grader's own error, raised as it is."""
-    from autograder import probe, reports
+    from autograder import probe
 
-    assert set(reports.SHAPES) == set(checks.JUDGES)
     seed = grading_inputs.DEFAULT_SEED
     honest = probe.observe_loss("regression", namespace_of(reference_answers())["regression_loss"], seed)
-    checks.judge(honest, seed)
+    registry.judge(honest, seed)
     for breaking in (lambda o: o["cases"][0].update(value={"shape": [2], "values": [1.0]}),
                      lambda o: o["cases"].append("a case"), lambda o: o.pop("cases"),
-                     lambda o: o["cases"][1].pop("gradient"), lambda o: o.update(seed="7")):
+                     lambda o: o["cases"][1].pop("gradient"), lambda o: o.update(seed="7"),
+                     lambda o: o.update(check="observe_loss")):
         report = copy.deepcopy(honest)
         breaking(report)
         with pytest.raises(checks.Tampering, match="malformed|not of what"):
-            checks.judge(report, seed)
+            registry.judge(report, seed)
 
     def buggy_judge(problem, observation, seed):
         return 1 / 0
 
-    monkeypatch.setitem(checks.JUDGES, "loss", buggy_judge)
+    monkeypatch.setitem(registry.CHECKS, "loss", dataclasses.replace(registry.CHECKS["loss"], judge=buggy_judge))
     with pytest.raises(ZeroDivisionError):
-        checks.judge(honest, seed)
+        registry.judge(honest, seed)
+
+
+def _catalogue_names_reached(function_name: str) -> set[str]:
+    """The catalogue's words (its str constants and the recognisers that return str) that `checks.<function_name>`
+    and the functions of `checks` it calls can give, read from their source."""
+    import ast
+    import inspect
+
+    from backprop_ref import mistakes
+
+    tree = ast.parse(inspect.getsource(checks))
+    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+    def words(name: str) -> bool:
+        value = getattr(mistakes, name, None)
+        return isinstance(value, str) or callable(value) and "str" in str(inspect.signature(value).return_annotation)
+
+    reached, seen, todo = set(), set(), [function_name]
+    while todo:
+        name = todo.pop()
+        seen.add(name)
+        for node in ast.walk(functions[name]):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "mistakes":
+                reached.add(node.attr)
+            elif isinstance(node, ast.Name) and node.id in functions and node.id not in seen:
+                todo.append(node.id)
+    return {name for name in reached if words(name)}
+
+
+@pytest.mark.parametrize("name", list(registry.CHECKS))
+def test_each_registry_entry_says_what_its_parts_do(name):
+    """The contract holds its parts to their word: the mistakes an entry declares are exactly those its judge can
+    name, its inputs exactly what its observer draws, and on the reference the observer publishes a report of this
+    check that fits the entry's shape, for the test cell the entry names, whose hidden code asks for it."""
+    import ast
+    import inspect
+
+    from autograder import reports, verdicts
+    from coursekit.submissions import grade_id, source_notebook
+
+    entry = registry.CHECKS[name]
+    assert set(entry.mistakes) == _catalogue_names_reached(entry.judge.__name__)
+    drawn = {node.func.attr for node in ast.walk(ast.parse(inspect.getsource(entry.observe)))
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+             and getattr(node.func.value, "id", None) == "grading_inputs"}
+    assert drawn == {source.__name__ for source in entry.inputs}
+    cells = {grade_id(cell): cell.source for cell in source_notebook().cells}
+    namespace = namespace_of(reference_answers())
+    for problem in entry.problems:
+        report = entry.observe(*([problem] if entry.asks_problem() else []),
+                               *(namespace[f] for f in entry.handed(problem)), seed=grading_inputs.DEFAULT_SEED)
+        assert report["check"] == name and reports.malformed(report, {name: entry.shape}) is None
+        assert verdicts.asked_checks(cells[entry.grade_id(problem)]) == [(name, problem)]
 
 
 def test_answers_built_side_by_side_each_keep_their_own_source_for_autograph():
@@ -168,4 +222,4 @@ def test_answers_built_side_by_side_each_keep_their_own_source_for_autograph():
     compiled = namespace_of({**reference_answers(), **IDIOMS["compiled_loops"]})
     namespace_of(reference_answers())  # the same grade ids, other source
     for name in PROBLEMS:
-        checks.check_train_loop(name, compiled[f"train_{name}"])
+        registry.check("train_loop", name, compiled[f"train_{name}"])

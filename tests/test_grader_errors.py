@@ -13,13 +13,14 @@ pytestmark = pytest.mark.slow
 # Appended to the course's nbgrader_config.py (nbgrader's own process reads it): the predict judgement fails
 # on a report that holds classes, as a bug in it would.
 INJECTED_BUG = '''
-import autograder.checks as _checks
-_judge_predict = _checks.JUDGES["predict"]
+import dataclasses as _dataclasses
+import autograder.registry as _registry
+_judge_predict = _registry.CHECKS["predict"].judge
 def _buggy_judge_predict(problem, observation, seed):
     if "error" in observation:
         return _judge_predict(problem, observation, seed)
     raise ZeroDivisionError("an injected grader bug")
-_checks.JUDGES["predict"] = _buggy_judge_predict
+_registry.CHECKS["predict"] = _dataclasses.replace(_registry.CHECKS["predict"], judge=_buggy_judge_predict)
 '''
 
 

@@ -13,7 +13,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import checks, grading_inputs
+from autograder import checks, grading_inputs, registry
 from coursekit.corpus import BY_NAME, IDIOMS, MISTAKES
 from coursekit.submissions import (ASSIGNMENT, NOTEBOOK, course_root, fill, namespace_of, reference_answers,
                                     release_notebook)
@@ -110,7 +110,7 @@ def test_check_my_work_and_the_grader_name_a_mistake_in_the_same_words(mistake):
     word for word; where both see a mistake in the same function, each names it or neither does."""
     np.random.seed(0)  # a mistake that draws its own samples (resampled_indices) may match 5 steps by chance
     namespace = submission(**mistake.answers)
-    hidden = checks.item_checks(namespace)
+    hidden = registry.item_checks(namespace)
     compared = 0
     for function in backprop_checks.CHECKS:
         item = f"test_{function}"
@@ -132,11 +132,18 @@ def test_check_my_work_and_the_grader_name_a_mistake_in_the_same_words(mistake):
 # than the grader). Its run of five steps never gets A close enough to stop, a loss over 1,000, or A over a million;
 # its losses are never past float32's range, its steps' losses are whole numbers or need no more than 1e-4, its
 # data have fewer than 100 samples, none past 5; its optimizers make 10 updates at a fixed rate; its steps'
-# gradients are between 0.01 and 1,000; its values of A have at most two decimals.
+# gradients are between 0.01 and 1,000; its values of A have at most two decimals. It differentiates each loss
+# alone (never a multiple of it), never steps twice on one sample, checks each function where its cell stands (not
+# after the whole notebook), and runs a loop with the student's own step and a new optimizer per call. Its losses
+# are never below a thousandth nor NaN, and it does not read what a loop or predict returned again later, nor
+# whether predict's classes are a NumPy array.
 HIDDEN_ONLY = {"stops_when_loss_is_small", "repeats_step_while_loss_large", "loop_stops_when_diverging",
                "loss_skips_overflow", "step_rounds_loss", "loop_wraps_indices", "schedule_after_example_run",
                "step_skips_small_gradient", "step_applies_rate_itself", "step_clips_gradient", "loop_clips_data",
-               "predict_rounds_A_finely"}
+               "predict_rounds_A_finely", "loss_custom_gradient_ignores_upstream", "step_caches_gradient_per_sample",
+               "steps_share_rebound_names", "loop_hands_scalar_samples", "loss_plus_epsilon", "loss_smoothed_labels",
+               "loss_hides_nan", "loop_trains_a_copy_then_assigns", "loops_share_one_history", "predict_returns_tensor",
+               "predict_reuses_output"}
 
 
 def _words(mistake: str) -> str:
