@@ -31,8 +31,7 @@ from backprop_ref.quiet_tf import tf
 
 from backprop_ref import mistakes
 
-from . import grading_inputs, probe, reports
-from .grading_inputs import DEFAULT_SEED
+from . import grading_inputs, probe
 
 # Loss values and gradients of one batch. The absolute parts are for values near 0. A correct loss is exactly 0
 # where every error is 0, and within 2e-9 of a confidently right point's (log(1 + exp(-|z|)) may round it to 0 in
@@ -102,6 +101,11 @@ def reported_history(report: dict, name: str) -> np.ndarray:
         raise _fail(name, "returned None; it must return the list of A's values after every step.")
     history = _array(report, name, "a list of floats")
     return history.reshape(len(history), -1)[:, 0] if history.ndim > 1 else history.reshape(-1)
+
+
+def _read_alike(returned: np.ndarray, later: np.ndarray) -> bool:
+    """Whether a returned value read again once later calls had run is what it was (a buffer they overwrite is not)."""
+    return returned.shape == later.shape and np.array_equal(returned, later, equal_nan=True)
 
 
 def _fmt(values) -> str:
@@ -341,7 +345,7 @@ def judge_train_step(problem: Problem, observation: dict, seed: int) -> None:
                         f"{_fmt(got_loss)}.", mistake)
     for number, report in enumerate(reports):
         returned, later = (_array(report[key], name, "the loss") for key in ("returned", "returned_later"))
-        if returned.shape != later.shape or not np.array_equal(returned, later, equal_nan=True):
+        if not _read_alike(returned, later):
             raise _fail(name, f"call {number + 1} of {len(reports)} returned {_fmt(returned)}, which read "
                         f"{_fmt(later)} once the calls after it had run.", mistakes.RETURNED_BUFFER)
 
@@ -408,7 +412,7 @@ def judge_train_loop(problem: Problem, observation: dict, seed: int) -> None:
     _judge_long_run(problem, observation, seed)
     for key, call in (("", "first"), ("again_", "second"), ("long_", "third")):
         returned, later = (_array(observation[f"{key}{history}"], name, "the history") for history in ("history", "history_later"))
-        if returned.shape != later.shape or not np.array_equal(returned, later, equal_nan=True):
+        if not _read_alike(returned, later):
             raise _fail(name, f"the history its {call} call returned, {_fmt(returned)}, read {_fmt(later)} once the calls "
                         "after it had run.", mistakes.RETURNED_BUFFER)
 
@@ -512,7 +516,7 @@ def judge_predict(problem: Problem, observation: dict, seed: int) -> None:
                         f"{got[wrong][0]:.4g}).", mistakes.predict_mistake(returned))
     for number, ((A_value, x), later) in enumerate(zip(cases, observation["later"])):
         got, read_again = returned[number][2], _array(later, "predict", "an array of classes 0/1")
-        if read_again.shape != got.shape or not np.array_equal(read_again, got):
+        if not _read_alike(got, read_again):
             raise _fail("predict", f"for {len(x)} point(s) at A = {A_value:.7g} it returned {_fmt(got)}, which read "
                         f"{_fmt(read_again)} once the calls after it had run.", mistakes.RETURNED_BUFFER)
 

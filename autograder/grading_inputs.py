@@ -173,12 +173,12 @@ def step_cases(problem: Problem, seed: int = DEFAULT_SEED) -> list[StepCase]:
         pick = rng.choice(len(x_all), size, replace=False)
         cases.append(StepCase(Batch(A, _off_kinks(problem, A, x_all[pick]), y_all[pick]), scale, rate))
     start = 3.0 if problem.name == "regression" else 2.0
-    schedule = in_a_row_rates(problem)
+    schedule, first_in_a_row = in_a_row_rates(problem), len(cases)
     for k, size in enumerate(STEPS_IN_A_ROW):
         pick = rng.choice(len(x_all), size, replace=False)
         x, y = (_off_kinks(problem, start, x_all[pick]) if k == 0 else x_all[pick]), y_all[pick]
         if k == len(STEPS_IN_A_ROW) - 1:  # the first call's sample again, from where the calls between left A
-            x, y = cases[len(cases) - k].batch.x, cases[len(cases) - k].batch.y
+            x, y = cases[first_in_a_row].batch.x, cases[first_in_a_row].batch.y
         cases.append(StepCase(Batch(start if k == 0 else np.nan, x, y), 1.0, schedule[k], k, schedule=schedule))
     pick = rng.choice(len(x_all), 2, replace=False)
     cases.append(StepCase(Batch(-start, _off_kinks(problem, -start, x_all[pick]), y_all[pick]), 1.0,

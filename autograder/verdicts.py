@@ -87,6 +87,11 @@ def checked_late(asked: list[tuple[str, str]]) -> bool:
     return not any(CHECKS[check].end_to_end for check, _ in asked)
 
 
+def late_checks(passed: dict[int, list]) -> dict[int, list]:
+    """The passed test cells (index: asked checks) whose checks are made again at the end, in notebook order."""
+    return {index: asked for index, asked in passed.items() if checked_late(asked)}
+
+
 def late_failure(failure: GradingFailure) -> GradingFailure:
     """The verdict of a check made again after the whole notebook ran, where it had passed in its place."""
     return GradingFailure(f"Checked again once every cell of the notebook had run: {failure}",
@@ -202,7 +207,7 @@ class JudgeObservations(NbGraderPreprocessor):
         executor = ExecuteContained(parent=self, config=config)
         executor.recheck = True
         executor.preprocess(recheck, copy.deepcopy(resources))
-        late = {}
+        tampered = set()
         for index, asked in passed.items():
             cell = recheck.cells[index]
             observations = take_observations(cell)
@@ -214,21 +219,20 @@ class JudgeObservations(NbGraderPreprocessor):
                 self._fail(nb.cells[index], Tampering(
                     "the numbers this cell reported pass, but the grader's re-check of the same functions on "
                     f"inputs of its own fails, so they did not come from your functions as written: {failure}"))
-            elif checked_late(asked):
-                late[index] = asked
-        self._judge_late(nb, recheck.cells[-1], passed, late)
+                tampered.add(index)
+        self._judge_late(nb, recheck.cells[-1], late_checks(passed), tampered)
 
-    def _judge_late(self, nb: NotebookNode, cell: NotebookNode, passed: dict[int, list], late: dict[int, list]) -> None:
-        """The last cell of the re-check made every late check (recheck_notebook), in the order of `passed`; an
-        item that passed in its place and in the re-check, but fails here, is lost. A cell that did not report
-        them all (the kernel died, say) gives no late verdict: nothing was observed."""
+    def _judge_late(self, nb: NotebookNode, cell: NotebookNode, late: dict[int, list], tampered: set[int]) -> None:
+        """The last cell of the re-check made every late check (recheck_notebook), in the order of `late`; an
+        item that passed in its place and in the re-check, but fails here, is lost (one already flagged as
+        tampering is left as it is). A cell that did not report them all (the kernel died, say) gives no late
+        verdict: nothing was observed."""
         observations = take_observations(cell)
-        asked_late = [(index, asked) for index, asked in passed.items() if checked_late(asked)]
-        if len(observations) != sum(len(asked) for _, asked in asked_late):
+        if len(observations) != sum(len(asked) for asked in late.values()):
             return
-        for index, asked in asked_late:
+        for index, asked in late.items():
             mine, observations = observations[:len(asked)], observations[len(asked):]
-            if index not in late:
+            if index in tampered:
                 continue
             with self._grader_errors(nb.cells[index]):
                 failure = verdict(asked, mine, self.recheck_seed, False)
@@ -240,7 +244,7 @@ class JudgeObservations(NbGraderPreprocessor):
         skipped given cells emptied (an empty cell does not run), and one cell added at the end that makes the
         passed cells' late checks again (checked_late); cell numbers stay the notebook's."""
         recheck = copy.deepcopy(nb)
-        late = [hidden_block(nb.cells[index].source) for index, asked in passed.items() if checked_late(asked)]
+        late = [hidden_block(nb.cells[index].source) for index in late_checks(passed)]
         recheck.cells.append(NotebookNode(cell_type="code", source="\n".join(late) + "\npass", metadata={},
                                           outputs=[], execution_count=None))
         for index, cell in enumerate(recheck.cells):

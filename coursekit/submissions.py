@@ -122,7 +122,8 @@ def run_in_process(answers: dict[str, str], root: Path | None = None,
             hidden = NotebookNode(cell_type="code", source=verdicts.hidden_block(cell.source), metadata=cell.metadata)
             _, observations = _observed(hidden, namespace, probe)
             failure = verdicts.verdict(asked, observations, probe.grading_seed(), False)
-            outcomes[grade_id(cell)] = failure and verdicts.late_failure(failure)
+            if failure is not None:
+                outcomes[grade_id(cell)] = verdicts.late_failure(failure)
     return outcomes
 
 
